@@ -1,0 +1,68 @@
+# berth: one binary, a static core library, unit tests and fuzz targets.
+# Every .c under src/ except src/main.c goes into libberth.a, every
+# tests/unit/test_*.c becomes a test binary and every fuzz/fuzz_*.c a
+# libFuzzer target, so adding a module never needs an edit here.
+
+CC       ?= cc
+PKGS     := libcurl jansson libmicrohttpd ncursesw
+CSTD     := -std=c11 -D_GNU_SOURCE
+WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+            -Wmissing-prototypes -Wno-unused-parameter -Wvla \
+            -Wno-format-truncation
+OPT      ?= -O2 -g
+CFLAGS   += $(CSTD) $(WARN) $(OPT) -pthread -Isrc $(shell pkg-config --cflags $(PKGS))
+LDLIBS   += $(shell pkg-config --libs $(PKGS)) -pthread -lm
+
+BUILD    ?= build
+SRCS     := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
+OBJS     := $(SRCS:%.c=$(BUILD)/%.o)
+UNIT     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+FUZZ     := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard fuzz/fuzz_*.c))
+VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+GITREV   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+all: $(BUILD)/berth
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DBERTH_VERSION='"$(VERSION)"' -DBERTH_GITREV='"$(GITREV)"' -MMD -MP -c $< -o $@
+
+$(BUILD)/libberth.a: $(OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/berth: $(BUILD)/src/main.o $(BUILD)/libberth.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libberth.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libberth.a $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+unit: $(UNIT)
+	@fail=0; for t in $(UNIT); do ./$$t || fail=1; done; exit $$fail
+
+# ASan+UBSan build of everything into build-asan/.
+asan:
+	$(MAKE) BUILD=build-asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" all $(patsubst $(BUILD)/%,build-asan/%,$(UNIT))
+
+# libFuzzer targets, built with clang into build-fuzz/.
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
+		$(patsubst $(BUILD)/%,build-fuzz/%,$(FUZZ))
+
+$(BUILD)/fuzz/%: fuzz/%.c $(BUILD)/libberth.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(BUILD)/libberth.a $(LDLIBS)
+
+format:
+	clang-format -i $$(find src tests/unit fuzz bench -name '*.[ch]')
+
+format-check:
+	clang-format --dry-run --Werror $$(find src tests/unit fuzz bench -name '*.[ch]')
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+.PHONY: all unit asan fuzz format format-check clean
+-include $(OBJS:.o=.d) $(BUILD)/src/main.d

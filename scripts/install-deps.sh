@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Install what berth needs on a Debian 12 machine.
+#
+#   scripts/install-deps.sh          build dependencies (compiler, libraries)
+#   scripts/install-deps.sh --test   also what tests/run.sh needs: Docker,
+#                                    busybox for the test image, promtool,
+#                                    curl, jq, clang for fuzzing, ss, ps
+#
+# Idempotent and fast when everything is present: packages are checked with
+# dpkg-query first and apt-get (update and install) only runs for missing
+# ones. Needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+BUILD_PKGS=(
+	build-essential pkg-config
+	libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev libncurses-dev
+	libcmocka-dev
+)
+# prometheus is only here for /usr/bin/promtool (it ships in the same
+# package; its only Recommends is the node exporter). docker.io's
+# Recommends (git, xz, apparmor, needrestart, cgroupfs-mount) are not
+# needed to run containers from an imported image.
+TEST_PKGS=(
+	docker.io busybox-static prometheus curl jq
+	clang libclang-rt-14-dev procps iproute2
+)
+
+usage() {
+	echo "usage: $0 [--test]" >&2
+	exit 2
+}
+
+want=("${BUILD_PKGS[@]}")
+case "${1:-}" in
+"") ;;
+--test) want+=("${TEST_PKGS[@]}") ;;
+*) usage ;;
+esac
+[ $# -le 1 ] || usage
+
+# is_installed PKG: true when dpkg reports PKG fully installed.
+is_installed() {
+	[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
+}
+
+missing=()
+for p in "${want[@]}"; do
+	is_installed "$p" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: all ${#want[@]} packages present"
+	exit 0
+fi
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || {
+		echo "install-deps: need root to install: ${missing[*]}" >&2
+		exit 1
+	}
+	sudo=(sudo)
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# A failing third-party source must not stop the install: apt-get install
+# below fails clearly if a package really cannot be found.
+"${sudo[@]}" apt-get update -q || echo "install-deps: apt-get update had errors, trying anyway" >&2
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	--no-install-recommends "${missing[@]}"
+
+for p in "${missing[@]}"; do
+	is_installed "$p" || {
+		echo "install-deps: $p still not installed" >&2
+		exit 1
+	}
+done
+if [ "${1:-}" = --test ] && ! command -v promtool >/dev/null; then
+	echo "install-deps: prometheus is installed but promtool is missing" >&2
+	exit 1
+fi
+echo "install-deps: done"

@@ -1,0 +1,270 @@
+/*
+ * berth agent: the daemon. Starts the engine (collector + Docker watcher
+ * threads) and the HTTP server, then waits for SIGTERM or SIGINT on the main
+ * thread with sigwait(); the signals are blocked in every other thread, so
+ * shutdown is ordinary code, not a signal handler: stop accepting HTTP, stop
+ * the engine, free, exit 0.
+ *
+ * Routes (all GET/HEAD, read-only):
+ *   /metrics                          Prometheus text format 0.0.4
+ *   /healthz                          200 "ok" while the collector runs
+ *   /api/v1/host                      host summary
+ *   /api/v1/containers[?all=1]        JSON array
+ *   /api/v1/containers/{id|name}      one container, 404 if unknown
+ *   /api/v1/containers/{id|name}/history[?since=SECONDS]
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <sys/resource.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd/cmd.h"
+#include "core/engine.h"
+#include "export/export.h"
+#include "http/httpd.h"
+#include "util/log.h"
+
+typedef struct agent {
+    cfg c;
+    engine *e;
+    export_opts xo;
+} agent;
+
+static void agent_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: berth agent [options]\n"
+            "  --config FILE            config file ('key value' lines, see docs/config.md)\n"
+            "  --listen ADDR:PORT       HTTP address (default 127.0.0.1:9393)\n"
+            "  --interval DURATION      collection interval (default 1s)\n"
+            "  --history DURATION       in-memory history per container (default 10m)\n"
+            "  --host-root DIR          host's / mounted at DIR (berth in a container)\n"
+            "  --docker-host URL        Docker API socket (default $DOCKER_HOST or\n"
+            "                           unix:///var/run/docker.sock)\n"
+            "  --no-docker              cgroups only, no Docker API\n"
+            "  --label-allow K1,K2      Docker labels exported as container_label_*\n"
+            "  --log-level LEVEL        debug, info (default), warn, error\n"
+            "  --http-max-connections N default 64\n"
+            "  --http-timeout DURATION  idle HTTP connection timeout (default 10s)\n");
+}
+
+static void set_json(httpd_resp *r, int status)
+{
+    r->status = status;
+    snprintf(r->content_type, sizeof(r->content_type), "application/json");
+}
+
+static void error_json(httpd_resp *r, int status, const char *msg)
+{
+    set_json(r, status);
+    buf_reset(&r->body);
+    buf_printf(&r->body, "{\"error\":\"%s\"}\n", msg);
+}
+
+static int query_flag(const char *q, const char *key)
+{
+    size_t kl = strlen(key);
+    for (const char *p = q; p && *p;) {
+        if (strncmp(p, key, kl) == 0 && (p[kl] == '=' || p[kl] == '&' || !p[kl]))
+            return p[kl] != '=' || (p[kl + 1] != '0' && strncmp(p + kl + 1, "false", 5) != 0);
+        p = strchr(p, '&');
+        if (p)
+            p++;
+    }
+    return 0;
+}
+
+static long query_long(const char *q, const char *key, long dflt)
+{
+    size_t kl = strlen(key);
+    for (const char *p = q; p && *p;) {
+        if (strncmp(p, key, kl) == 0 && p[kl] == '=')
+            return strtol(p + kl + 1, NULL, 10);
+        p = strchr(p, '&');
+        if (p)
+            p++;
+    }
+    return dflt;
+}
+
+static void handle(const httpd_req *req, httpd_resp *resp, void *arg)
+{
+    agent *a = arg;
+    const char *p = req->path;
+    if (strcmp(p, "/metrics") == 0) {
+        resp->status = 200;
+        snprintf(resp->content_type, sizeof(resp->content_type), "%s", PROM_CONTENT_TYPE);
+        prom_render(a->e, &a->xo, &resp->body);
+        return;
+    }
+    if (strcmp(p, "/healthz") == 0) {
+        engine_stats st;
+        engine_get_stats(a->e, &st);
+        resp->status = st.cycles > 0 ? 200 : 503;
+        snprintf(resp->content_type, sizeof(resp->content_type), "text/plain");
+        buf_puts(&resp->body, st.cycles > 0 ? "ok\n" : "starting\n");
+        return;
+    }
+    if (strcmp(p, "/api/v1/host") == 0) {
+        set_json(resp, 200);
+        json_render_host(a->e, &resp->body);
+        return;
+    }
+    if (strcmp(p, "/api/v1/containers") == 0) {
+        set_json(resp, 200);
+        json_render_containers(a->e, query_flag(req->query, "all"), NULL, &resp->body);
+        return;
+    }
+    const char *pre = "/api/v1/containers/";
+    if (strncmp(p, pre, strlen(pre)) == 0) {
+        char key[160];
+        const char *k = p + strlen(pre);
+        const char *slash = strchr(k, '/');
+        size_t kl = slash ? (size_t)(slash - k) : strlen(k);
+        if (kl == 0 || kl >= sizeof(key)) {
+            error_json(resp, 404, "no such container");
+            return;
+        }
+        memcpy(key, k, kl);
+        key[kl] = '\0';
+        if (slash && strcmp(slash, "/history") == 0) {
+            long since = query_long(req->query, "since", 600);
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+            set_json(resp, 200);
+            if (json_render_history(a->e, key, now - since * 1000, now, &resp->body) < 0)
+                error_json(resp, 404, "no such container");
+            return;
+        }
+        if (slash) {
+            error_json(resp, 404, "not found");
+            return;
+        }
+        buf tmp = BUF_INIT;
+        json_render_containers(a->e, 1, key, &tmp);
+        /* one object, not an array: strip the brackets of a 1-element array */
+        if (tmp.len > 2 && tmp.data[0] == '[' && tmp.data[1] == '{') {
+            set_json(resp, 200);
+            buf_append(&resp->body, tmp.data + 1, tmp.len - 2);
+            /* an id prefix matching several containers is ambiguous */
+            if (strstr(resp->body.data, "},{\"id\"")) {
+                buf_reset(&resp->body);
+                error_json(resp, 409, "ambiguous id prefix");
+            }
+        } else {
+            error_json(resp, 404, "no such container");
+        }
+        buf_free(&tmp);
+        return;
+    }
+    if (strcmp(p, "/") == 0) {
+        resp->status = 200;
+        snprintf(resp->content_type, sizeof(resp->content_type), "text/plain");
+        buf_puts(&resp->body, "berth agent\n\n/metrics\n/healthz\n/api/v1/host\n"
+                              "/api/v1/containers[?all=1]\n/api/v1/containers/{id|name}\n"
+                              "/api/v1/containers/{id|name}/history[?since=SECONDS]\n");
+        return;
+    }
+    resp->status = 404;
+    snprintf(resp->content_type, sizeof(resp->content_type), "text/plain");
+    buf_puts(&resp->body, "not found\n");
+}
+
+int cmd_agent(int argc, char **argv)
+{
+    agent a;
+    memset(&a, 0, sizeof(a));
+    cfg_defaults(&a.c);
+    if (cmd_load_config(&a.c, argc, argv) < 0)
+        return 2;
+    for (int i = 1; i < argc; i++) {
+        int r = cmd_config_flag(&a.c, argc, argv, &i);
+        if (r < 0)
+            return 2;
+        if (r > 0)
+            continue;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            agent_usage(stdout);
+            return 0;
+        }
+        fprintf(stderr, "berth agent: unknown option '%s'\n", argv[i]);
+        agent_usage(stderr);
+        return 2;
+    }
+    enum log_level lvl = LOG_INFO;
+    log_parse_level(a.c.log_level, &lvl);
+    log_set_level(lvl);
+    a.xo.label_allow = a.c.label_allow;
+    a.xo.n_label_allow = a.c.n_label_allow;
+
+    /* The collector keeps ~16 cgroup files open per container: lift the
+     * soft descriptor limit to the hard one (beyond it, reads fall back to
+     * open/read/close). Large buffers (a /metrics body of megabytes) go to
+     * mmap so they return to the kernel when freed, and two malloc arenas
+     * are plenty for four threads: both keep RSS flat. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    mallopt(M_ARENA_MAX, 2);
+
+    /* Block the stop signals before any thread exists, so every thread
+     * inherits the mask and only sigwait() below sees them. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+
+    int rc = 1;
+    char err[512];
+    httpd *h = NULL;
+    engine_opts eo = {.host_root = a.c.host_root,
+                      .docker_host = a.c.docker_host[0] ? a.c.docker_host : NULL,
+                      .use_docker = a.c.docker,
+                      .interval_ms = a.c.interval_ms,
+                      .history_ms = a.c.history_ms};
+    if (engine_new(&eo, &a.e, err, sizeof(err)) < 0) {
+        log_error("agent", "%s", err);
+        goto out;
+    }
+    const cg_layout *l = engine_layout(a.e);
+    log_info("agent", "berth %s: cgroup %s (memory at %s), interval %lldms, history %llds",
+             BERTH_VERSION, cg_mode_name(l->mode),
+             l->dir[CG_MEMORY][0] ? l->dir[CG_MEMORY] : l->dir[CG_UNIFIED],
+             (long long)a.c.interval_ms, (long long)(a.c.history_ms / 1000));
+    if (engine_start(a.e, err, sizeof(err)) < 0) {
+        log_error("agent", "%s", err);
+        goto out;
+    }
+    httpd_opts ho = {.addr = a.c.listen_addr,
+                     .port = a.c.listen_port,
+                     .max_conns = a.c.http_max_conns,
+                     .per_ip_conns = 0,
+                     .timeout_s = a.c.http_timeout_s,
+                     .max_request_bytes = 0};
+    if (httpd_start(&ho, handle, &a, &h, err, sizeof(err)) < 0) {
+        log_error("agent", "cannot listen on %s:%d: %s", a.c.listen_addr, a.c.listen_port, err);
+        goto out;
+    }
+    log_info("agent", "listening on http://%s:%d/metrics", a.c.listen_addr, httpd_port(h));
+    int sig = 0;
+    while (sigwait(&stop, &sig) != 0)
+        ;
+    log_info("agent", "%s received, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    rc = 0;
+out:
+    if (h)
+        httpd_stop(h);
+    engine_free(a.e);
+    if (rc == 0)
+        log_info("agent", "stopped");
+    return rc;
+}

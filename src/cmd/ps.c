@@ -1,0 +1,272 @@
+/*
+ * berth ps: a one-shot table of containers.
+ *
+ * It answers at once: it samples every container's cgroup, asks the Docker
+ * API for names while the sample interval runs, samples again after a short
+ * gap (default 100 ms) and prints rates over that gap. docker stats
+ * --no-stream instead waits for the daemon's own two collection cycles.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd/cmd.h"
+#include "cmd/view.h"
+#include "export/export.h"
+#include "util/log.h"
+
+static void ps_usage(FILE *f)
+{
+    fprintf(f, "usage: berth ps [options]\n"
+               "  -a, --all            include stopped containers (from the Docker API)\n"
+               "  --json               JSON array, the same objects as GET /api/v1/containers\n"
+               "  --format TEMPLATE    Go-template style, e.g. '{{.Name}}\\t{{.CPUPerc}}';\n"
+               "                       'table ' in front prints a header. Fields: .ID .Name\n"
+               "                       .Image .State .Health .CPUPerc .MemUsage .MemPerc .NetIO\n"
+               "                       .BlockIO .PIDs .Restarts .OOMKills\n"
+               "  --sort KEY           cpu, mem, net, block, pids, name (default), id\n"
+               "  --no-trunc           full ids and images\n"
+               "  --sample DURATION    gap between the two samples for rates (default 100ms)\n"
+               "  --host-root DIR      read /sys/fs/cgroup and /proc under DIR\n"
+               "  --docker-host URL    unix:///var/run/docker.sock by default\n"
+               "  --no-docker          cgroups only: ids instead of names\n");
+}
+
+/* One field of a row as text, for the table and --format. */
+static int field(const view_row *r, const char *name, int no_trunc, char *out, size_t cap)
+{
+    char a[32], b[32];
+    if (strcmp(name, "ID") == 0)
+        snprintf(out, cap, "%.*s", no_trunc ? 64 : 12, r->id);
+    else if (strcmp(name, "Name") == 0)
+        snprintf(out, cap, "%s", r->name);
+    else if (strcmp(name, "Image") == 0)
+        snprintf(out, cap, "%.*s", no_trunc ? 255 : 30, r->image);
+    else if (strcmp(name, "State") == 0)
+        snprintf(out, cap, "%s%s%s%s", r->state, r->health[0] ? " (" : "", r->health,
+                 r->health[0] ? ")" : "");
+    else if (strcmp(name, "Health") == 0)
+        snprintf(out, cap, "%s", r->health);
+    else if (!r->live)
+        snprintf(out, cap, "--");
+    else if (strcmp(name, "CPUPerc") == 0)
+        snprintf(out, cap, "%.2f%%", r->cpu_pct);
+    else if (strcmp(name, "MemUsage") == 0) {
+        view_bytes(a, sizeof(a), (double)r->mem_used, 1);
+        if (r->mem_limit)
+            view_bytes(b, sizeof(b), (double)r->mem_limit, 1);
+        snprintf(out, cap, "%s / %s", a, r->mem_limit ? b : "-");
+    } else if (strcmp(name, "MemPerc") == 0)
+        snprintf(out, cap, "%.2f%%", r->mem_pct);
+    else if (strcmp(name, "NetIO") == 0) {
+        view_bytes(a, sizeof(a), r->net_rx, 0);
+        view_bytes(b, sizeof(b), r->net_tx, 0);
+        snprintf(out, cap, "%s/s / %s/s", a, b);
+    } else if (strcmp(name, "BlockIO") == 0) {
+        view_bytes(a, sizeof(a), r->blk_r, 0);
+        view_bytes(b, sizeof(b), r->blk_w, 0);
+        snprintf(out, cap, "%s/s / %s/s", a, b);
+    } else if (strcmp(name, "PIDs") == 0)
+        snprintf(out, cap, "%llu", (unsigned long long)r->pids);
+    else if (strcmp(name, "Restarts") == 0)
+        snprintf(out, cap, "%d", r->restarts);
+    else if (strcmp(name, "OOMKills") == 0)
+        snprintf(out, cap, "%llu", (unsigned long long)r->oom_kills);
+    else
+        return -1;
+    return 0;
+}
+
+static const char *header_of(const char *f)
+{
+    static const char *const h[][2] = {
+        {"ID", "CONTAINER ID"}, {"Name", "NAME"},       {"Image", "IMAGE"},
+        {"State", "STATE"},     {"Health", "HEALTH"},   {"CPUPerc", "CPU %"},
+        {"MemUsage", "MEM USAGE / LIMIT"},              {"MemPerc", "MEM %"},
+        {"NetIO", "NET RX / TX"},                       {"BlockIO", "BLOCK R / W"},
+        {"PIDs", "PIDS"},       {"Restarts", "RESTARTS"}, {"OOMKills", "OOM KILLS"}};
+    for (size_t i = 0; i < sizeof(h) / sizeof(h[0]); i++)
+        if (strcmp(h[i][0], f) == 0)
+            return h[i][1];
+    return f;
+}
+
+/* Expands a --format template for one row (or for the header if r is NULL).
+ * Returns -1 on an unknown field, with its name in bad. */
+static int expand(const char *tpl, const view_row *r, int no_trunc, char *bad, size_t badcap)
+{
+    const char *p = tpl;
+    while (*p) {
+        if (p[0] == '\\' && p[1] == 't') {
+            putchar('\t');
+            p += 2;
+            continue;
+        }
+        if (p[0] == '\\' && p[1] == 'n') {
+            putchar('\n');
+            p += 2;
+            continue;
+        }
+        if (p[0] == '{' && p[1] == '{') {
+            const char *end = strstr(p, "}}");
+            if (!end)
+                break;
+            const char *s = p + 2;
+            while (*s == ' ')
+                s++;
+            if (*s == '.')
+                s++;
+            const char *e = end;
+            while (e > s && e[-1] == ' ')
+                e--;
+            char name[32];
+            snprintf(name, sizeof(name), "%.*s", (int)(e - s), s);
+            char val[512];
+            if (field(r ? r : &(view_row){.live = 1}, name, no_trunc, val, sizeof(val)) < 0) {
+                snprintf(bad, badcap, "%s", name);
+                return -1;
+            }
+            fputs(r ? val : header_of(name), stdout);
+            p = end + 2;
+            continue;
+        }
+        putchar(*p++);
+    }
+    putchar('\n');
+    return 0;
+}
+
+static void print_table(view_row *rows, size_t n, int no_trunc)
+{
+    static const char *const cols[] = {"ID",      "Name",  "Image",   "State",  "CPUPerc",
+                                       "MemUsage", "MemPerc", "NetIO", "BlockIO", "PIDs"};
+    enum { NC = sizeof(cols) / sizeof(cols[0]) };
+    size_t w[NC];
+    for (int c = 0; c < NC; c++)
+        w[c] = strlen(header_of(cols[c]));
+    char val[512];
+    for (size_t i = 0; i < n; i++)
+        for (int c = 0; c < NC; c++) {
+            field(&rows[i], cols[c], no_trunc, val, sizeof(val));
+            if (strlen(val) > w[c])
+                w[c] = strlen(val);
+        }
+    for (int c = 0; c < NC; c++)
+        printf("%-*s%s", c == NC - 1 ? 0 : (int)w[c], header_of(cols[c]),
+               c == NC - 1 ? "\n" : "   ");
+    for (size_t i = 0; i < n; i++)
+        for (int c = 0; c < NC; c++) {
+            field(&rows[i], cols[c], no_trunc, val, sizeof(val));
+            printf("%-*s%s", c == NC - 1 ? 0 : (int)w[c], val, c == NC - 1 ? "\n" : "   ");
+        }
+}
+
+int cmd_ps(int argc, char **argv)
+{
+    cfg c;
+    cfg_defaults(&c);
+    int all = 0, json = 0, no_trunc = 0, rc = 1;
+    const char *format = NULL;
+    enum view_sort sort = VS_NAME;
+    int64_t sample_ms = 100;
+    engine *e = NULL;
+    view_row *rows = NULL;
+    if (cmd_load_config(&c, argc, argv) < 0)
+        return 2;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int r = cmd_config_flag(&c, argc, argv, &i);
+        if (r < 0)
+            return 2;
+        if (r > 0)
+            continue;
+        if (strcmp(argv[i], "-a") == 0 || strcmp(argv[i], "--all") == 0)
+            all = 1;
+        else if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else if (strcmp(argv[i], "--no-trunc") == 0)
+            no_trunc = 1;
+        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            ps_usage(stdout);
+            return 0;
+        } else if ((v = cmd_flag_value("--format", argc, argv, &i)))
+            format = v;
+        else if ((v = cmd_flag_value("--sort", argc, argv, &i))) {
+            if (view_parse_sort(v, &sort) < 0) {
+                fprintf(stderr, "berth ps: unknown sort key '%s'\n", v);
+                return 2;
+            }
+        } else if ((v = cmd_flag_value("--sample", argc, argv, &i))) {
+            if (cfg_parse_duration(v, &sample_ms) < 0 || sample_ms > 10000) {
+                fprintf(stderr, "berth ps: --sample wants a duration up to 10s\n");
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "berth ps: unknown option '%s'\n", argv[i]);
+            ps_usage(stderr);
+            return 2;
+        }
+    }
+    log_set_level(LOG_WARN);
+
+    char err[512];
+    engine_opts eo = {.host_root = c.host_root,
+                      .docker_host = c.docker_host[0] ? c.docker_host : NULL,
+                      .use_docker = c.docker,
+                      .interval_ms = sample_ms,
+                      .history_ms = 0};
+    if (engine_new(&eo, &e, err, sizeof(err)) < 0) {
+        fprintf(stderr, "berth ps: %s\n", err);
+        return 1;
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    engine_collect_once(e);
+    if (c.docker && engine_docker_sync(e, all, 0, err, sizeof(err)) < 0)
+        fprintf(stderr, "berth ps: Docker API unavailable (%s); showing cgroups only\n", err);
+    /* sleep out the rest of the gap, if the Docker call did not use it up */
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    int64_t spent = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    if (spent < sample_ms) {
+        struct timespec ts = {(sample_ms - spent) / 1000, ((sample_ms - spent) % 1000) * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    engine_collect_once(e);
+
+    if (json) {
+        buf b = BUF_INIT;
+        json_render_containers(e, all, NULL, &b);
+        puts(b.data);
+        buf_free(&b);
+        rc = 0;
+        goto out;
+    }
+    size_t n = view_rows(e, all, &rows);
+    view_sort_rows(rows, n, sort);
+    if (format) {
+        int table = strncmp(format, "table ", 6) == 0;
+        const char *tpl = table ? format + 6 : format;
+        char bad[64];
+        if (table && expand(tpl, NULL, no_trunc, bad, sizeof(bad)) < 0) {
+            fprintf(stderr, "berth ps: unknown field '%s' in --format\n", bad);
+            rc = 2;
+            goto out;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (expand(tpl, &rows[i], no_trunc, bad, sizeof(bad)) < 0) {
+                fprintf(stderr, "berth ps: unknown field '%s' in --format\n", bad);
+                rc = 2;
+                goto out;
+            }
+        }
+    } else {
+        print_table(rows, n, no_trunc);
+    }
+    rc = 0;
+out:
+    free(rows);
+    engine_free(e);
+    return rc;
+}

@@ -1,0 +1,216 @@
+/*
+ * berth top: a live full-screen view, refreshed every second.
+ *
+ * Runs the same engine threads as the agent (so names follow Docker events)
+ * and redraws from view rows. ncurses owns the terminal; every way out
+ * (q, Ctrl-C, SIGTERM) goes through endwin() so the terminal is restored:
+ * SIGINT/SIGTERM only set a flag that the input loop polls every 100 ms.
+ */
+#include <curses.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd/cmd.h"
+#include "cmd/view.h"
+#include "util/log.h"
+
+static volatile sig_atomic_t top_quit;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    top_quit = 1;
+}
+
+static const char *sort_name(enum view_sort s)
+{
+    switch (s) {
+    case VS_CPU:
+        return "cpu";
+    case VS_MEM:
+        return "mem";
+    case VS_NET:
+        return "net";
+    case VS_BLOCK:
+        return "block";
+    case VS_PIDS:
+        return "pids";
+    case VS_ID:
+        return "id";
+    default:
+        return "name";
+    }
+}
+
+static void draw(engine *e, enum view_sort sort, int *sel, int all)
+{
+    view_row *rows = NULL;
+    size_t n = view_rows(e, all, &rows);
+    view_sort_rows(rows, n, sort);
+    engine_stats es;
+    engine_get_stats(e, &es);
+    int h, w;
+    getmaxyx(stdscr, h, w);
+    (void)w;
+    erase();
+    double cpu = 0;
+    uint64_t mem = 0;
+    for (size_t i = 0; i < n; i++) {
+        cpu += rows[i].cpu_pct;
+        mem += rows[i].mem_used;
+    }
+    char mb[32];
+    view_bytes(mb, sizeof(mb), (double)mem, 1);
+    attron(A_BOLD);
+    mvprintw(0, 0, "berth top - %zu containers, CPU %.1f%%, memory %s, docker %s, sort: %s", n,
+             cpu, mb, es.docker_up ? "up" : "down", sort_name(sort));
+    attroff(A_BOLD);
+    mvprintw(1, 0, "q quit  c/m/n/b/p/i sort by cpu/mem/net/block/pids/name  a all  arrows select");
+    attron(A_REVERSE);
+    mvprintw(3, 0, "%-12s %-24s %-10s %8s %22s %7s %19s %19s %5s", "CONTAINER ID", "NAME",
+             "STATE", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET RX/TX /s", "BLOCK R/W /s",
+             "PIDS");
+    attroff(A_REVERSE);
+    if (*sel >= (int)n)
+        *sel = n ? (int)n - 1 : 0;
+    for (size_t i = 0; i < n && (int)i + 4 < h; i++) {
+        view_row *r = &rows[i];
+        char mu[32], ml[32], rx[16], tx[16], br[16], bw[16], memcol[48], net[40], blk[40];
+        view_bytes(mu, sizeof(mu), (double)r->mem_used, 1);
+        view_bytes(ml, sizeof(ml), (double)r->mem_limit, 1);
+        snprintf(memcol, sizeof(memcol), "%s / %s", mu, r->mem_limit ? ml : "-");
+        view_bytes(rx, sizeof(rx), r->net_rx, 0);
+        view_bytes(tx, sizeof(tx), r->net_tx, 0);
+        snprintf(net, sizeof(net), "%s / %s", rx, tx);
+        view_bytes(br, sizeof(br), r->blk_r, 0);
+        view_bytes(bw, sizeof(bw), r->blk_w, 0);
+        snprintf(blk, sizeof(blk), "%s / %s", br, bw);
+        if ((int)i == *sel)
+            attron(A_STANDOUT);
+        mvprintw(4 + (int)i, 0, "%-12.12s %-24.24s %-10.10s %8.2f %22s %6.2f%% %19s %19s %5llu",
+                 r->id, r->name, r->state, r->cpu_pct, memcol, r->mem_pct, net, blk,
+                 (unsigned long long)r->pids);
+        if ((int)i == *sel)
+            attroff(A_STANDOUT);
+    }
+    refresh();
+    free(rows);
+}
+
+int cmd_top(int argc, char **argv)
+{
+    cfg c;
+    cfg_defaults(&c);
+    if (cmd_load_config(&c, argc, argv) < 0)
+        return 2;
+    enum view_sort sort = VS_CPU;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int r = cmd_config_flag(&c, argc, argv, &i);
+        if (r < 0)
+            return 2;
+        if (r > 0)
+            continue;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: berth top [--sort cpu|mem|net|block|pids|name] [--interval 1s]\n"
+                   "                 [--host-root DIR] [--docker-host URL] [--no-docker]\n");
+            return 0;
+        } else if ((v = cmd_flag_value("--sort", argc, argv, &i))) {
+            if (view_parse_sort(v, &sort) < 0) {
+                fprintf(stderr, "berth top: unknown sort key '%s'\n", v);
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "berth top: unknown option '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    /* Log lines would corrupt the screen; errors show in the header instead. */
+    log_set_level(LOG_ERROR);
+    char err[512];
+    engine *e = NULL;
+    engine_opts eo = {.host_root = c.host_root,
+                      .docker_host = c.docker_host[0] ? c.docker_host : NULL,
+                      .use_docker = c.docker,
+                      .interval_ms = c.interval_ms,
+                      .history_ms = 0};
+    if (engine_new(&eo, &e, err, sizeof(err)) < 0) {
+        fprintf(stderr, "berth top: %s\n", err);
+        return 1;
+    }
+    if (engine_start(e, err, sizeof(err)) < 0) {
+        fprintf(stderr, "berth top: %s\n", err);
+        engine_free(e);
+        return 1;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    initscr();
+    cbreak();
+    noecho();
+    keypad(stdscr, TRUE);
+    curs_set(0);
+    timeout(100);
+    int sel = 0, all = 0;
+    struct timespec last = {0, 0};
+    int dirty = 1;
+    while (!top_quit) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (dirty || now.tv_sec > last.tv_sec) {
+            draw(e, sort, &sel, all);
+            last = now;
+            dirty = 0;
+        }
+        int ch = getch();
+        switch (ch) {
+        case 'q':
+        case 'Q':
+            top_quit = 1;
+            break;
+        case 'c':
+            sort = VS_CPU;
+            break;
+        case 'm':
+            sort = VS_MEM;
+            break;
+        case 'n':
+            sort = VS_NET;
+            break;
+        case 'b':
+            sort = VS_BLOCK;
+            break;
+        case 'p':
+            sort = VS_PIDS;
+            break;
+        case 'i':
+            sort = VS_NAME;
+            break;
+        case 'a':
+            all = !all;
+            break;
+        case KEY_UP:
+            if (sel > 0)
+                sel--;
+            break;
+        case KEY_DOWN:
+            sel++;
+            break;
+        case KEY_RESIZE:
+            break;
+        default:
+            continue;
+        }
+        dirty = 1;
+    }
+    endwin();
+    engine_free(e);
+    return 0;
+}

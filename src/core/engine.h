@@ -1,0 +1,59 @@
+/*
+ * engine: runs berth's monitoring core. It owns the store, the cgroup layout
+ * and, in the agent, two threads:
+ *   - the collector: every interval, discover container cgroups, read every
+ *     container's files with the store unlocked, then commit under the lock;
+ *   - the Docker watcher: list + inspect once, then follow /events so that
+ *     starts, deaths, renames and removals update names at once; if the
+ *     socket is missing it says so once and retries quietly.
+ * One-shot commands (ps) call engine_collect_once and engine_docker_sync
+ * directly instead of starting threads.
+ */
+#ifndef BERTH_ENGINE_H
+#define BERTH_ENGINE_H
+
+#include <stdint.h>
+
+#include "cgroup/cgroup.h"
+#include "metrics/store.h"
+
+typedef struct engine_opts {
+    const char *host_root;   /* NULL or "" for / */
+    const char *docker_host; /* NULL: $DOCKER_HOST or the default socket */
+    int use_docker;          /* 0: cgroups only */
+    int64_t interval_ms;     /* collection interval */
+    int64_t history_ms;      /* history kept per container; 0 for none */
+} engine_opts;
+
+/* Self-monitoring counters (read under the store lock). */
+typedef struct engine_stats {
+    uint64_t cycles;
+    uint64_t collect_errors;    /* unreadable files other than vanished cgroups */
+    double last_cycle_seconds;  /* wall time of the last cycle */
+    double cycle_cpu_seconds;   /* collector thread CPU time, total */
+    int docker_up;              /* 1 while the Docker API answers */
+    uint64_t docker_events;     /* events received */
+    uint64_t docker_errors;     /* failed requests or broken streams */
+    char docker_api[16];        /* negotiated API version */
+} engine_stats;
+
+typedef struct engine engine;
+
+int engine_new(const engine_opts *o, engine **out, char *err, size_t errlen);
+void engine_free(engine *e);
+store *engine_store(engine *e);
+const cg_layout *engine_layout(const engine *e);
+/* Copies the stats; takes the store lock itself. */
+void engine_get_stats(engine *e, engine_stats *st);
+
+/* One collection cycle on the calling thread. */
+void engine_collect_once(engine *e);
+/* One Docker list + inspect on the calling thread (no events). all: include
+ * stopped containers. Returns 0 or a negative errno with err filled. */
+int engine_docker_sync(engine *e, int all, int inspect, char *err, size_t errlen);
+
+/* Starts the collector and watcher threads; engine_stop joins them. */
+int engine_start(engine *e, char *err, size_t errlen);
+void engine_stop(engine *e);
+
+#endif

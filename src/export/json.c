@@ -1,0 +1,279 @@
+/*
+ * json: the JSON API behind /api/v1/containers and `berth ps --json`.
+ *
+ * Field names are stable API: scripts parse them. Counters are raw
+ * (seconds, bytes), rates are per second over the last two samples, and an
+ * object for a source the kernel does not provide (pressure without PSI) is
+ * left out rather than filled with zeros. Built with jansson: the render is
+ * not the hot path that /metrics is, and a library guarantees valid JSON
+ * (escaping, UTF-8) for hostile container names and labels.
+ */
+#include "export/export.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics/store.h"
+
+static json_t *u64(uint64_t v)
+{
+    return json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
+static double ns_s(uint64_t ns)
+{
+    return (double)ns / 1e9;
+}
+
+/* Does this entry match an id prefix (>= 3 hex digits) or exact name? */
+static int matches(const st_entry *en, const char *filter)
+{
+    if (!filter || !*filter)
+        return 1;
+    if (en->has_meta && strcmp(en->meta.name, filter) == 0)
+        return 1;
+    size_t n = strlen(filter);
+    return n >= 3 && n <= 64 && strncmp(en->id, filter, n) == 0;
+}
+
+static json_t *container_json(const st_entry *en)
+{
+    json_t *o = json_object();
+    const bmeta *m = &en->meta;
+    int live = en->cgpath[0] && en->collects > 0;
+    json_object_set_new(o, "id", json_string(en->id));
+    json_object_set_new(o, "short_id", json_string(en->short_id));
+    json_object_set_new(o, "name", json_string(st_name(en)));
+    json_object_set_new(o, "image", json_string(en->has_meta ? m->image : ""));
+    json_object_set_new(o, "image_id", json_string(en->has_meta ? m->image_id : ""));
+    json_object_set_new(o, "state",
+                        json_string(en->has_meta && m->state[0] ? m->state
+                                    : live                      ? "running"
+                                                                : "unknown"));
+    json_object_set_new(o, "health", json_string(en->has_meta ? m->health : ""));
+    json_object_set_new(o, "runtime", json_string(cg_runtime_name((enum cg_runtime)en->runtime)));
+    json_object_set_new(o, "cgroup", json_string(en->cgpath));
+    json_object_set_new(o, "created", json_integer(en->has_meta ? m->created : 0));
+    json_object_set_new(o, "started_at", json_integer(en->has_meta ? m->started_at : 0));
+    json_object_set_new(o, "restart_count", json_integer(en->has_meta ? m->restart_count : 0));
+    json_t *labels = json_object();
+    for (size_t i = 0; en->has_meta && i < m->n_labels; i++)
+        json_object_set_new(labels, m->labels[2 * i], json_string(m->labels[2 * i + 1]));
+    json_object_set_new(o, "labels", labels);
+    if (!live)
+        return o;
+
+    const bsample *s = &en->cur;
+    const bspec *sp = &en->spec;
+    st_rates r;
+    st_rates_of(en, &r);
+    json_object_set_new(o, "sampled_at_ms", json_integer(s->wall_ms));
+    json_object_set_new(o, "rates_valid", json_boolean(r.valid));
+
+    json_t *cpu = json_object();
+    json_object_set_new(cpu, "total_seconds", json_real(ns_s(s->cpu_total_ns)));
+    json_object_set_new(cpu, "user_seconds", json_real(ns_s(s->cpu_user_ns)));
+    json_object_set_new(cpu, "system_seconds", json_real(ns_s(s->cpu_system_ns)));
+    json_object_set_new(cpu, "cores", json_real(r.cpu_cores));
+    if (s->has & BS_HAS_CFS) {
+        json_object_set_new(cpu, "periods", u64(s->cfs_periods));
+        json_object_set_new(cpu, "throttled_periods", u64(s->cfs_throttled_periods));
+        json_object_set_new(cpu, "throttled_seconds", json_real(ns_s(s->cfs_throttled_ns)));
+        json_object_set_new(cpu, "throttled_ratio", json_real(r.cpu_throttled_ratio));
+    }
+    json_object_set_new(cpu, "quota_us", json_integer(sp->cpu_quota_us));
+    json_object_set_new(cpu, "period_us", u64(sp->cpu_period_us));
+    json_object_set_new(cpu, "shares", u64(sp->cpu_shares));
+    json_object_set_new(cpu, "cpuset", json_string(sp->cpuset));
+    if (sp->cpu_quota_us > 0 && sp->cpu_period_us > 0)
+        json_object_set_new(cpu, "limit_cores",
+                            json_real((double)sp->cpu_quota_us / (double)sp->cpu_period_us));
+    json_object_set_new(o, "cpu", cpu);
+
+    json_t *mem = json_object();
+    json_object_set_new(mem, "usage_bytes", u64(s->mem_usage));
+    json_object_set_new(mem, "working_set_bytes", u64(s->mem_working_set));
+    json_object_set_new(mem, "rss_bytes", u64(s->mem_rss));
+    json_object_set_new(mem, "cache_bytes", u64(s->mem_cache));
+    if (s->has & BS_HAS_SWAP)
+        json_object_set_new(mem, "swap_bytes", u64(s->mem_swap));
+    json_object_set_new(mem, "limit_bytes", u64(sp->mem_limit));
+    if (s->has & BS_HAS_FAILCNT)
+        json_object_set_new(mem, "failcnt", u64(s->mem_failcnt));
+    if (s->has & BS_HAS_OOM)
+        json_object_set_new(mem, "oom_kills", u64(s->oom_kills));
+    json_object_set_new(o, "memory", mem);
+
+    if (s->has & BS_HAS_BLKIO) {
+        json_t *blk = json_object();
+        json_object_set_new(blk, "read_bytes", u64(s->blk_read_bytes));
+        json_object_set_new(blk, "write_bytes", u64(s->blk_write_bytes));
+        json_object_set_new(blk, "read_ops", u64(s->blk_read_ops));
+        json_object_set_new(blk, "write_ops", u64(s->blk_write_ops));
+        json_object_set_new(blk, "read_bytes_per_second", json_real(r.blk_read_bps));
+        json_object_set_new(blk, "write_bytes_per_second", json_real(r.blk_write_bps));
+        json_object_set_new(o, "blkio", blk);
+    }
+    if (s->has & BS_HAS_NET) {
+        json_t *net = json_object();
+        uint64_t rx, tx;
+        st_net_totals(s, &rx, &tx);
+        json_object_set_new(net, "rx_bytes", u64(rx));
+        json_object_set_new(net, "tx_bytes", u64(tx));
+        json_object_set_new(net, "rx_bytes_per_second", json_real(r.net_rx_bps));
+        json_object_set_new(net, "tx_bytes_per_second", json_real(r.net_tx_bps));
+        json_t *ifs = json_array();
+        for (uint32_t i = 0; i < s->n_ifaces; i++) {
+            const bnet_iface *f = &s->ifaces[i];
+            json_t *jf = json_object();
+            json_object_set_new(jf, "name", json_string(f->name));
+            json_object_set_new(jf, "rx_bytes", u64(f->rx_bytes));
+            json_object_set_new(jf, "rx_packets", u64(f->rx_packets));
+            json_object_set_new(jf, "rx_errors", u64(f->rx_errors));
+            json_object_set_new(jf, "rx_dropped", u64(f->rx_dropped));
+            json_object_set_new(jf, "tx_bytes", u64(f->tx_bytes));
+            json_object_set_new(jf, "tx_packets", u64(f->tx_packets));
+            json_object_set_new(jf, "tx_errors", u64(f->tx_errors));
+            json_object_set_new(jf, "tx_dropped", u64(f->tx_dropped));
+            json_array_append_new(ifs, jf);
+        }
+        json_object_set_new(net, "interfaces", ifs);
+        json_object_set_new(o, "network", net);
+    }
+    if (s->has & BS_HAS_PIDS) {
+        json_t *p = json_object();
+        json_object_set_new(p, "current", u64(s->pids));
+        json_object_set_new(p, "limit", u64(sp->pids_limit));
+        json_object_set_new(o, "pids", p);
+    }
+    static const char *const psi_names[BS_PSI_N] = {"cpu", "memory", "io"};
+    static const uint32_t psi_bits[BS_PSI_N][2] = {
+        {BS_HAS_PSI_CPU_SOME, BS_HAS_PSI_CPU_FULL},
+        {BS_HAS_PSI_MEM_SOME, BS_HAS_PSI_MEM_FULL},
+        {BS_HAS_PSI_IO_SOME, BS_HAS_PSI_IO_FULL},
+    };
+    json_t *psi = NULL;
+    for (int i = 0; i < BS_PSI_N; i++) {
+        if (!(s->has & (psi_bits[i][0] | psi_bits[i][1])))
+            continue;
+        if (!psi)
+            psi = json_object();
+        json_t *pi = json_object();
+        if (s->has & psi_bits[i][0])
+            json_object_set_new(pi, "some_seconds", json_real((double)s->psi_us[i][0] / 1e6));
+        if (s->has & psi_bits[i][1])
+            json_object_set_new(pi, "full_seconds", json_real((double)s->psi_us[i][1] / 1e6));
+        json_object_set_new(psi, psi_names[i], pi);
+    }
+    if (psi)
+        json_object_set_new(o, "pressure", psi);
+    return o;
+}
+
+static void dump(json_t *j, buf *out)
+{
+    char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(10));
+    if (s) {
+        buf_puts(out, s);
+        free(s);
+    }
+    json_decref(j);
+}
+
+void json_render_containers(engine *e, int all, const char *filter, buf *out)
+{
+    store *st = engine_store(e);
+    json_t *arr = json_array();
+    st_lock(st);
+    for (size_t i = 0; i < st->n; i++) {
+        const st_entry *en = st->v[i];
+        int live = en->cgpath[0] && en->collects > 0;
+        if (!live && !(all && en->has_meta))
+            continue;
+        if (!matches(en, filter))
+            continue;
+        json_array_append_new(arr, container_json(en));
+    }
+    st_unlock(st);
+    dump(arr, out);
+}
+
+void json_render_host(engine *e, buf *out)
+{
+    store *st = engine_store(e);
+    engine_stats es;
+    engine_get_stats(e, &es);
+    json_t *o = json_object();
+    st_lock(st);
+    size_t live = 0;
+    for (size_t i = 0; i < st->n; i++)
+        live += st->v[i]->cgpath[0] && st->v[i]->collects > 0;
+    const cg_host *h = &st->host, *p = &st->host_prev;
+    json_object_set_new(o, "cpus", json_integer(h->ncpu));
+    json_object_set_new(o, "memory_total_bytes", u64(h->mem_total));
+    json_object_set_new(o, "memory_available_bytes", u64(h->mem_available));
+    if (st->host_prev_mono_ns && st->host_mono_ns > st->host_prev_mono_ns &&
+        h->cpu_total_ns >= p->cpu_total_ns) {
+        double dt = (double)(st->host_mono_ns - st->host_prev_mono_ns) / 1e9;
+        json_object_set_new(o, "cpu_cores_busy",
+                            json_real((double)(h->cpu_total_ns - p->cpu_total_ns) / 1e9 / dt));
+    }
+    json_object_set_new(o, "containers_running", json_integer((json_int_t)live));
+    st_unlock(st);
+    json_object_set_new(o, "cgroup_mode", json_string(cg_mode_name(engine_layout(e)->mode)));
+    json_object_set_new(o, "docker_up", json_boolean(es.docker_up));
+    json_object_set_new(o, "docker_api", json_string(es.docker_api));
+    json_object_set_new(o, "collect_cycles", u64(es.cycles));
+    json_object_set_new(o, "version", json_string(BERTH_VERSION));
+    dump(o, out);
+}
+
+typedef struct hist_ctx {
+    json_t *rows;
+} hist_ctx;
+
+static int on_hist(int64_t ts, const uint64_t *v, void *arg)
+{
+    hist_ctx *c = arg;
+    json_t *row = json_array();
+    json_array_append_new(row, json_integer(ts));
+    for (int i = 0; i < ST_H_NFIELDS; i++)
+        json_array_append_new(row, u64(v[i]));
+    json_array_append_new(c->rows, row);
+    return 0;
+}
+
+int json_render_history(engine *e, const char *filter, int64_t from_ms, int64_t to_ms, buf *out)
+{
+    static const char *const fields[ST_H_NFIELDS] = {
+        "cpu_usec",         "cpu_throttled_usec", "memory_usage_bytes", "memory_working_set_bytes",
+        "net_rx_bytes",     "net_tx_bytes",       "blkio_read_bytes",   "blkio_write_bytes",
+        "pids",             "oom_kills"};
+    store *st = engine_store(e);
+    st_lock(st);
+    const st_entry *found = NULL;
+    for (size_t i = 0; i < st->n && !found; i++)
+        if (st->v[i]->cgpath[0] && matches(st->v[i], filter))
+            found = st->v[i];
+    if (!found) {
+        st_unlock(st);
+        return -ENOENT;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(found->id));
+    json_object_set_new(o, "name", json_string(st_name(found)));
+    json_t *f = json_array();
+    json_array_append_new(f, json_string("timestamp_ms"));
+    for (int i = 0; i < ST_H_NFIELDS; i++)
+        json_array_append_new(f, json_string(fields[i]));
+    json_object_set_new(o, "fields", f);
+    hist_ctx c = {json_array()};
+    if (found->hist)
+        ring_foreach(found->hist, from_ms, to_ms, on_hist, &c);
+    json_object_set_new(o, "samples", c.rows);
+    st_unlock(st);
+    dump(o, out);
+    return 0;
+}

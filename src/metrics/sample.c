@@ -1,0 +1,43 @@
+/* sample: helpers for the shared data model. See sample.h. */
+#include "metrics/sample.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void bmeta_clear(bmeta *m)
+{
+    for (size_t i = 0; i < 2 * m->n_labels; i++)
+        free(m->labels[i]);
+    free(m->labels);
+    memset(m, 0, sizeof(*m));
+}
+
+void bmeta_copy(bmeta *dst, const bmeta *src)
+{
+    *dst = *src;
+    dst->labels = NULL;
+    dst->n_labels = 0;
+    for (size_t i = 0; i < src->n_labels; i++)
+        bmeta_add_label(dst, src->labels[2 * i], src->labels[2 * i + 1]);
+}
+
+const char *bmeta_label(const bmeta *m, const char *key)
+{
+    for (size_t i = 0; i < m->n_labels; i++)
+        if (strcmp(m->labels[2 * i], key) == 0)
+            return m->labels[2 * i + 1];
+    return NULL;
+}
+
+void bmeta_add_label(bmeta *m, const char *key, const char *value)
+{
+    char **l = realloc(m->labels, (m->n_labels + 1) * 2 * sizeof(char *));
+    if (!l)
+        abort();
+    m->labels = l;
+    l[2 * m->n_labels] = strdup(key);
+    l[2 * m->n_labels + 1] = strdup(value);
+    if (!l[2 * m->n_labels] || !l[2 * m->n_labels + 1])
+        abort();
+    m->n_labels++;
+}

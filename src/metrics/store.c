@@ -1,0 +1,184 @@
+/* store: the agent's in-memory container table. See store.h. */
+#include "metrics/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+store *st_new(int64_t history_ms)
+{
+    store *s = calloc(1, sizeof(*s));
+    if (!s)
+        abort();
+    pthread_mutex_init(&s->lock, NULL);
+    s->history_ms = history_ms;
+    return s;
+}
+
+static void entry_free(st_entry *e)
+{
+    cg_handle_free(e->cgh);
+    bmeta_clear(&e->meta);
+    if (e->hist)
+        ring_free(e->hist);
+    free(e->prom_labels);
+    free(e);
+}
+
+void st_free(store *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n; i++)
+        entry_free(s->v[i]);
+    free(s->v);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+/* Index of id, or -(insertion point) - 1. */
+static long find(const store *s, const char *id)
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(s->v[mid]->id, id);
+        if (c == 0)
+            return (long)mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -(long)lo - 1;
+}
+
+st_entry *st_get(store *s, const char *id)
+{
+    long i = find(s, id);
+    return i >= 0 ? s->v[i] : NULL;
+}
+
+st_entry *st_get_or_add(store *s, const char *id)
+{
+    long i = find(s, id);
+    if (i >= 0)
+        return s->v[i];
+    size_t at = (size_t)(-i - 1);
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        st_entry **v = realloc(s->v, cap * sizeof(*v));
+        if (!v)
+            abort();
+        s->v = v;
+        s->cap = cap;
+    }
+    st_entry *e = calloc(1, sizeof(*e));
+    if (!e)
+        abort();
+    snprintf(e->id, sizeof(e->id), "%s", id);
+    snprintf(e->short_id, sizeof(e->short_id), "%.12s", id);
+    memmove(s->v + at + 1, s->v + at, (s->n - at) * sizeof(*s->v));
+    s->v[at] = e;
+    s->n++;
+    return e;
+}
+
+void st_set_meta(store *s, const bmeta *m)
+{
+    st_entry *e = st_get_or_add(s, m->id);
+    bmeta_clear(&e->meta);
+    bmeta_copy(&e->meta, m);
+    e->has_meta = 1;
+    e->meta_gen++;
+}
+
+void st_net_totals(const bsample *smp, uint64_t *rx, uint64_t *tx)
+{
+    *rx = *tx = 0;
+    for (uint32_t i = 0; i < smp->n_ifaces; i++) {
+        if (strcmp(smp->ifaces[i].name, "lo") == 0)
+            continue;
+        *rx += smp->ifaces[i].rx_bytes;
+        *tx += smp->ifaces[i].tx_bytes;
+    }
+}
+
+void st_commit(st_entry *e, const bsample *smp)
+{
+    e->prev = e->cur;
+    e->cur = *smp;
+    e->collects++;
+    if (!e->hist)
+        return;
+    uint64_t v[ST_H_NFIELDS];
+    v[ST_H_CPU_US] = smp->cpu_total_ns / 1000;
+    v[ST_H_THROTTLED_US] = smp->cfs_throttled_ns / 1000;
+    v[ST_H_MEM_USAGE] = smp->mem_usage;
+    v[ST_H_MEM_WSET] = smp->mem_working_set;
+    st_net_totals(smp, &v[ST_H_NET_RX], &v[ST_H_NET_TX]);
+    v[ST_H_BLK_READ] = smp->blk_read_bytes;
+    v[ST_H_BLK_WRITE] = smp->blk_write_bytes;
+    v[ST_H_PIDS] = smp->pids;
+    v[ST_H_OOM] = smp->oom_kills;
+    ring_push(e->hist, smp->wall_ms, v);
+}
+
+void st_drop_cgroup(st_entry *e)
+{
+    e->cgpath[0] = '\0';
+    e->collects = 0;
+    cg_handle_free(e->cgh);
+    e->cgh = NULL;
+    memset(&e->cur, 0, sizeof(e->cur));
+    memset(&e->prev, 0, sizeof(e->prev));
+    if (e->hist) {
+        ring_free(e->hist);
+        e->hist = NULL;
+    }
+}
+
+void st_sweep(store *s)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        st_entry *e = s->v[i];
+        if (!e->cgpath[0] && !e->has_meta) {
+            entry_free(e);
+            continue;
+        }
+        s->v[w++] = e;
+    }
+    s->n = w;
+}
+
+static double per_sec(uint64_t a, uint64_t b, double dt)
+{
+    return a >= b ? (double)(a - b) / dt : 0.0; /* counter reset: no rate this time */
+}
+
+void st_rates_of(const st_entry *e, st_rates *r)
+{
+    memset(r, 0, sizeof(*r));
+    if (e->collects < 2 || e->cur.mono_ns <= e->prev.mono_ns)
+        return;
+    double dt = (double)(e->cur.mono_ns - e->prev.mono_ns) / 1e9;
+    const bsample *c = &e->cur, *p = &e->prev;
+    r->valid = 1;
+    r->cpu_cores = per_sec(c->cpu_total_ns, p->cpu_total_ns, dt) / 1e9;
+    if (c->cfs_periods > p->cfs_periods)
+        r->cpu_throttled_ratio = (double)(c->cfs_throttled_periods - p->cfs_throttled_periods) /
+                                 (double)(c->cfs_periods - p->cfs_periods);
+    uint64_t crx, ctx, prx, ptx;
+    st_net_totals(c, &crx, &ctx);
+    st_net_totals(p, &prx, &ptx);
+    r->net_rx_bps = per_sec(crx, prx, dt);
+    r->net_tx_bps = per_sec(ctx, ptx, dt);
+    r->blk_read_bps = per_sec(c->blk_read_bytes, p->blk_read_bytes, dt);
+    r->blk_write_bps = per_sec(c->blk_write_bytes, p->blk_write_bytes, dt);
+}
+
+const char *st_name(const st_entry *e)
+{
+    return e->has_meta && e->meta.name[0] ? e->meta.name : e->short_id;
+}

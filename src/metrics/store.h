@@ -1,0 +1,111 @@
+/*
+ * store: the agent's in-memory state, one entry per container.
+ *
+ * An entry is created when a container is seen either in the cgroup tree
+ * (collector) or by the Docker API (watcher), and holds what each side
+ * knows: the cgroup path and the last two samples (for rates), the Docker
+ * metadata, the limits, and a compressed history ring.
+ *
+ * Locking: one mutex guards the whole store. Writers hold it only to commit
+ * (a cycle's samples are read from files with the lock released); readers
+ * (exporters) hold it while they render. Entries are kept in an array sorted
+ * by id, so lookups are a binary search and output order is stable.
+ *
+ * Lifetime rule: only the collector thread frees entries (st_sweep), so the
+ * collector may keep entry pointers across unlocked file reads. Other threads
+ * mark entries (has_meta = 0) and let the sweep remove them.
+ */
+#ifndef BERTH_STORE_H
+#define BERTH_STORE_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "cgroup/cgroup.h"
+#include "metrics/ring.h"
+#include "metrics/sample.h"
+
+/* Fields kept in the history ring, in this order. */
+enum {
+    ST_H_CPU_US,       /* CPU time, microseconds */
+    ST_H_THROTTLED_US, /* CFS throttled time, microseconds */
+    ST_H_MEM_USAGE,
+    ST_H_MEM_WSET,
+    ST_H_NET_RX, /* bytes, all interfaces but lo */
+    ST_H_NET_TX,
+    ST_H_BLK_READ,
+    ST_H_BLK_WRITE,
+    ST_H_PIDS,
+    ST_H_OOM,
+    ST_H_NFIELDS
+};
+
+typedef struct st_entry {
+    char id[65];
+    char short_id[13];        /* first 12 hex digits, as docker ps shows */
+    char cgpath[CG_PATH_MAX]; /* "" when the container has no live cgroup */
+    int runtime;              /* enum cg_runtime */
+    cg_handle *cgh;           /* open cgroup files; collector thread only */
+    uint64_t seen_gen;        /* discovery generation that last saw the cgroup */
+    unsigned collects;        /* samples taken since the cgroup was found */
+
+    int has_meta;
+    bmeta meta;
+    uint64_t meta_gen; /* bumped on every meta change, to rebuild label caches */
+
+    bspec spec;
+    bsample cur, prev; /* prev valid when collects >= 2 */
+    ring *hist;
+
+    /* Exporter cache: the Prometheus label set, rebuilt when meta changes. */
+    char *prom_labels;
+    uint64_t prom_labels_gen;
+} st_entry;
+
+/* Rates derived from the last two samples. NaN-free: 0 when unknown. */
+typedef struct st_rates {
+    int valid;
+    double cpu_cores; /* CPU seconds per second */
+    double cpu_throttled_ratio;
+    double net_rx_bps, net_tx_bps;
+    double blk_read_bps, blk_write_bps;
+} st_rates;
+
+typedef struct store {
+    pthread_mutex_t lock;
+    st_entry **v; /* sorted by id */
+    size_t n, cap;
+    int64_t history_ms;
+    /* host */
+    cg_host host, host_prev;
+    int64_t host_mono_ns, host_prev_mono_ns;
+} store;
+
+store *st_new(int64_t history_ms);
+void st_free(store *s);
+static inline void st_lock(store *s)
+{
+    pthread_mutex_lock(&s->lock);
+}
+static inline void st_unlock(store *s)
+{
+    pthread_mutex_unlock(&s->lock);
+}
+/* All below: caller holds the lock. */
+st_entry *st_get(store *s, const char *id);
+st_entry *st_get_or_add(store *s, const char *id);
+/* Replaces an entry's metadata (deep copy). */
+void st_set_meta(store *s, const bmeta *m);
+/* Commits a new sample: shifts cur to prev and feeds the history ring. */
+void st_commit(st_entry *e, const bsample *smp);
+/* Forgets the cgroup side of an entry (container stopped). */
+void st_drop_cgroup(st_entry *e);
+/* Removes entries that have neither a cgroup nor metadata. Collector only. */
+void st_sweep(store *s);
+void st_rates_of(const st_entry *e, st_rates *r);
+/* Name to show: Docker name, else the short id. */
+const char *st_name(const st_entry *e);
+/* Sum of non-loopback interfaces. */
+void st_net_totals(const bsample *smp, uint64_t *rx, uint64_t *tx);
+
+#endif

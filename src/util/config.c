@@ -1,0 +1,254 @@
+/* config: defaults, "key value" file parsing and flag application. See config.h. */
+#include "util/config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+
+void cfg_defaults(cfg *c)
+{
+    memset(c, 0, sizeof(*c));
+    snprintf(c->listen_addr, sizeof(c->listen_addr), "127.0.0.1");
+    c->listen_port = 9393;
+    c->interval_ms = 1000;
+    c->history_ms = 10 * 60 * 1000;
+    c->docker = 1;
+    snprintf(c->log_level, sizeof(c->log_level), "info");
+    c->http_max_conns = 64;
+    c->http_timeout_s = 10;
+}
+
+int cfg_parse_duration(const char *s, int64_t *ms)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || v < 0 || v > 1e9)
+        return -EINVAL;
+    double mul;
+    if (strcmp(end, "ms") == 0)
+        mul = 1;
+    else if (strcmp(end, "s") == 0 || *end == '\0')
+        mul = 1000;
+    else if (strcmp(end, "m") == 0)
+        mul = 60000;
+    else if (strcmp(end, "h") == 0)
+        mul = 3600000;
+    else
+        return -EINVAL;
+    *ms = (int64_t)(v * mul);
+    return 0;
+}
+
+static int parse_uint(const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || errno || v < min || v > max)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+static int set_str(char *dst, size_t cap, const char *v, const char *key, char *err,
+                   size_t errlen)
+{
+    if (strlen(v) >= cap) {
+        snprintf(err, errlen, "%s: value longer than %zu bytes", key, cap - 1);
+        return -EINVAL;
+    }
+    memcpy(dst, v, strlen(v) + 1);
+    return 0;
+}
+
+static int set_listen(cfg *c, const char *v, char *err, size_t errlen)
+{
+    /* "ADDR:PORT", "[v6]:PORT" or ":PORT" (loopback stays the default address) */
+    const char *colon = strrchr(v, ':');
+    long port;
+    if (!colon || parse_uint(colon + 1, 0, 65535, &port) < 0) {
+        snprintf(err, errlen, "listen: want ADDR:PORT, got '%s'", v);
+        return -EINVAL;
+    }
+    size_t al = (size_t)(colon - v);
+    const char *a = v;
+    if (al >= 2 && v[0] == '[' && v[al - 1] == ']') {
+        a++;
+        al -= 2;
+    }
+    if (al >= sizeof(c->listen_addr)) {
+        snprintf(err, errlen, "listen: address too long");
+        return -EINVAL;
+    }
+    if (al) {
+        memcpy(c->listen_addr, a, al);
+        c->listen_addr[al] = '\0';
+    }
+    c->listen_port = (int)port;
+    return 0;
+}
+
+static int set_labels(cfg *c, const char *v, char *err, size_t errlen)
+{
+    if (set_str(c->label_allow_buf, sizeof(c->label_allow_buf), v, "label_allow", err, errlen))
+        return -EINVAL;
+    c->n_label_allow = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(c->label_allow_buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+        if (c->n_label_allow == CFG_MAX_LABELS) {
+            snprintf(err, errlen, "label_allow: at most %d labels", CFG_MAX_LABELS);
+            return -EINVAL;
+        }
+        c->label_allow[c->n_label_allow++] = t;
+    }
+    return 0;
+}
+
+int cfg_set(cfg *c, const char *key, const char *v, char *err, size_t errlen)
+{
+    long n;
+    int64_t ms;
+    if (strcmp(key, "listen") == 0)
+        return set_listen(c, v, err, errlen);
+    if (strcmp(key, "interval") == 0 || strcmp(key, "history") == 0) {
+        int hist = key[0] == 'h';
+        if (cfg_parse_duration(v, &ms) < 0 || (!hist && ms < 100) || (hist && ms > 86400000)) {
+            snprintf(err, errlen, "%s: want a duration like 1s or 10m%s, got '%s'", key,
+                     hist ? " (at most 24h)" : " (at least 100ms)", v);
+            return -EINVAL;
+        }
+        *(hist ? &c->history_ms : &c->interval_ms) = ms;
+        return 0;
+    }
+    if (strcmp(key, "host_root") == 0)
+        return set_str(c->host_root, sizeof(c->host_root), v, key, err, errlen);
+    if (strcmp(key, "docker_host") == 0)
+        return set_str(c->docker_host, sizeof(c->docker_host), v, key, err, errlen);
+    if (strcmp(key, "docker") == 0) {
+        if (strcmp(v, "on") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
+            c->docker = 1;
+        else if (strcmp(v, "off") == 0 || strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
+            c->docker = 0;
+        else {
+            snprintf(err, errlen, "docker: want on or off, got '%s'", v);
+            return -EINVAL;
+        }
+        return 0;
+    }
+    if (strcmp(key, "label_allow") == 0)
+        return set_labels(c, v, err, errlen);
+    if (strcmp(key, "log_level") == 0) {
+        if (strcmp(v, "debug") && strcmp(v, "info") && strcmp(v, "warn") && strcmp(v, "error")) {
+            snprintf(err, errlen, "log_level: want debug, info, warn or error, got '%s'", v);
+            return -EINVAL;
+        }
+        return set_str(c->log_level, sizeof(c->log_level), v, key, err, errlen);
+    }
+    if (strcmp(key, "http_max_connections") == 0) {
+        if (parse_uint(v, 1, 10000, &n) < 0) {
+            snprintf(err, errlen, "http_max_connections: want 1..10000, got '%s'", v);
+            return -EINVAL;
+        }
+        c->http_max_conns = (unsigned)n;
+        return 0;
+    }
+    if (strcmp(key, "http_timeout") == 0) {
+        if (cfg_parse_duration(v, &ms) < 0 || ms < 1000 || ms > 3600000) {
+            snprintf(err, errlen, "http_timeout: want a duration from 1s to 1h, got '%s'", v);
+            return -EINVAL;
+        }
+        c->http_timeout_s = (unsigned)(ms / 1000);
+        return 0;
+    }
+    snprintf(err, errlen, "unknown key '%s'", key);
+    return -EINVAL;
+}
+
+int cfg_parse(cfg *c, const char *text, size_t len, char *err, size_t errlen)
+{
+    size_t pos = 0;
+    int lineno = 0;
+    char line[1024];
+    while (pos < len) {
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t ll = nl ? (size_t)(nl - (text + pos)) : len - pos;
+        lineno++;
+        if (ll >= sizeof(line)) {
+            snprintf(err, errlen, "line %d: longer than %zu bytes", lineno, sizeof(line) - 1);
+            return -EINVAL;
+        }
+        memcpy(line, text + pos, ll);
+        line[ll] = '\0';
+        pos += ll + (nl ? 1 : 0);
+        if (memchr(line, '\0', ll)) {
+            snprintf(err, errlen, "line %d: NUL byte", lineno);
+            return -EINVAL;
+        }
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *k = line;
+        while (*k == ' ' || *k == '\t' || *k == '\r')
+            k++;
+        char *end = k + strlen(k);
+        while (end > k && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+            *--end = '\0';
+        if (!*k)
+            continue;
+        char *v = k;
+        while (*v && *v != ' ' && *v != '\t')
+            v++;
+        if (*v)
+            *v++ = '\0';
+        while (*v == ' ' || *v == '\t')
+            v++;
+        if (!*v) {
+            snprintf(err, errlen, "line %d: key '%s' has no value", lineno, k);
+            return -EINVAL;
+        }
+        char e2[256];
+        if (cfg_set(c, k, v, e2, sizeof(e2)) < 0) {
+            snprintf(err, errlen, "line %d: %s", lineno, e2);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+int cfg_load_file(cfg *c, const char *path, char *err, size_t errlen)
+{
+    buf b = BUF_INIT;
+    long r = buf_read_file(&b, path, 1 << 20);
+    if (r < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror((int)-r));
+        buf_free(&b);
+        return (int)r;
+    }
+    char e2[300];
+    int rc = cfg_parse(c, b.data, b.len, e2, sizeof(e2));
+    if (rc < 0)
+        snprintf(err, errlen, "%s: %s", path, e2);
+    buf_free(&b);
+    return rc;
+}
+
+void cfg_dump(const cfg *c, char *out, size_t outlen)
+{
+    char labels[1100] = "";
+    for (size_t i = 0; i < c->n_label_allow; i++) {
+        strncat(labels, i ? "," : "", sizeof(labels) - strlen(labels) - 1);
+        strncat(labels, c->label_allow[i], sizeof(labels) - strlen(labels) - 1);
+    }
+    snprintf(out, outlen,
+             "listen %s:%d\ninterval %lldms\nhistory %llds\nhost_root %s\ndocker_host %s\n"
+             "docker %s\nlabel_allow %s\nlog_level %s\nhttp_max_connections %u\n"
+             "http_timeout %us\n",
+             c->listen_addr, c->listen_port, (long long)c->interval_ms,
+             (long long)(c->history_ms / 1000), c->host_root[0] ? c->host_root : "/",
+             c->docker_host[0] ? c->docker_host : "(default)", c->docker ? "on" : "off",
+             labels[0] ? labels : "(none)", c->log_level, c->http_max_conns, c->http_timeout_s);
+}

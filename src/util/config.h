@@ -1,0 +1,46 @@
+/*
+ * config: berth's one configuration, its defaults, and its file format.
+ *
+ * The file is "key value" lines, '#' comments, blank lines ignored (the
+ * style of redis.conf and haproxy.cfg: no quoting rules to get wrong).
+ * Unknown keys and bad values are rejected with the line number. Every key
+ * is also a command-line flag: --key value, with '_' spelled '-'
+ * (--host-root, --label-allow). Defaults live in cfg_defaults() only.
+ * See docs/config.md for every key.
+ */
+#ifndef BERTH_CONFIG_H
+#define BERTH_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CFG_MAX_LABELS 32
+
+typedef struct cfg {
+    char listen_addr[64]; /* "127.0.0.1" */
+    int listen_port;      /* 9393 */
+    int64_t interval_ms;  /* 1000 */
+    int64_t history_ms;   /* 600000 */
+    char host_root[256];  /* "" = / */
+    char docker_host[256];/* "" = $DOCKER_HOST or the default socket */
+    int docker;           /* 1 */
+    char label_allow_buf[1024];
+    const char *label_allow[CFG_MAX_LABELS];
+    size_t n_label_allow;
+    char log_level[16];       /* "info" */
+    unsigned http_max_conns;  /* 64 */
+    unsigned http_timeout_s;  /* 10 */
+} cfg;
+
+void cfg_defaults(cfg *c);
+/* Applies one key/value; returns 0 or -EINVAL with err filled. */
+int cfg_set(cfg *c, const char *key, const char *value, char *err, size_t errlen);
+/* Parses a config file's text (pure, fuzzed). err names the line. */
+int cfg_parse(cfg *c, const char *buf, size_t len, char *err, size_t errlen);
+int cfg_load_file(cfg *c, const char *path, char *err, size_t errlen);
+/* "500ms", "1s", "10m", "1h" -> milliseconds; -EINVAL when malformed. */
+int cfg_parse_duration(const char *s, int64_t *ms);
+/* Writes every key with its current value, in file format. */
+void cfg_dump(const cfg *c, char *out, size_t outlen);
+
+#endif
