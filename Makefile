@@ -9,6 +9,9 @@ CSTD     := -std=c11 -D_GNU_SOURCE
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wmissing-prototypes -Wno-unused-parameter -Wvla \
             -Wno-format-truncation
+ifneq (,$(findstring clang,$(CC)))
+WARN     += -Wno-unknown-warning-option
+endif
 OPT      ?= -O2 -g
 CFLAGS   += $(CSTD) $(WARN) $(OPT) -pthread -Isrc $(shell pkg-config --cflags $(PKGS))
 LDLIBS   += $(shell pkg-config --libs $(PKGS)) -pthread -lm
@@ -23,20 +26,26 @@ GITREV   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 all: $(BUILD)/berth
 
+# V=1 shows the full command lines.
+Q := $(if $(V),,@)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DBERTH_VERSION='"$(VERSION)"' -DBERTH_GITREV='"$(GITREV)"' -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -DBERTH_VERSION='"$(VERSION)"' -DBERTH_GITREV='"$(GITREV)"' -MMD -MP -c $< -o $@
 
 $(BUILD)/libberth.a: $(OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/berth: $(BUILD)/src/main.o $(BUILD)/libberth.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libberth.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libberth.a $(LDLIBS) $(shell pkg-config --libs cmocka)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libberth.a $(LDLIBS) $(shell pkg-config --libs cmocka)
 
 unit: $(UNIT)
 	@fail=0; for t in $(UNIT); do ./$$t || fail=1; done; exit $$fail

@@ -346,7 +346,7 @@ run_integration() {
 			# A bash of its own per test: lib.sh turns on set -e there, and
 			# timeout signals the whole process group (agents included).
 			# shellcheck disable=SC2016 # $1 and $2 expand in that bash
-			BERTH_BIN="$bin" TEST_LOGDIR="$logdir" timeout -k 30 "$TEST_TIMEOUT" \
+			BERTH_BIN="$bin" TEST_LOGDIR="$logdir" BERTH_SANITIZED=$SAN timeout -k 30 "$TEST_TIMEOUT" \
 				bash -c 'source tests/integration/lib.sh
 					source "$1"
 					"$2"' run.sh "$file" "$fn" </dev/null >"$log" 2>&1 || rc=$?

@@ -1,11 +1,15 @@
 /*
  * berth ps: a one-shot table of containers.
  *
- * It answers at once: it samples every container's cgroup, asks the Docker
- * API for names while the sample interval runs, samples again after a short
- * gap (default 100 ms) and prints rates over that gap. docker stats
- * --no-stream instead waits for the daemon's own two collection cycles.
+ * It answers at once. When a berth agent answers on the configured address
+ * (127.0.0.1:9393 by default), ps shows the agent's view: rates over the
+ * agent's last interval, no cgroup read at all. Otherwise it samples every
+ * container's cgroup, asks the Docker API for names while the gap runs,
+ * samples again after a short gap (default 50 ms) and prints rates over that
+ * gap. docker stats --no-stream instead waits for the daemon's own two
+ * collection cycles, seconds.
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +20,8 @@
 #include "cmd/view.h"
 #include "export/export.h"
 #include "util/log.h"
+
+#include <jansson.h>
 
 static void ps_usage(FILE *f)
 {
@@ -28,7 +34,11 @@ static void ps_usage(FILE *f)
                "                       .BlockIO .PIDs .Restarts .OOMKills\n"
                "  --sort KEY           cpu, mem, net, block, pids, name (default), id\n"
                "  --no-trunc           full ids and images\n"
-               "  --sample DURATION    gap between the two samples for rates (default 100ms)\n"
+               "  --sample DURATION    gap between the two samples for rates (default 50ms);\n"
+               "                       implies --no-agent\n"
+               "  --agent URL          ask this agent (default http://<listen>, i.e.\n"
+               "                       http://127.0.0.1:9393) before sampling locally\n"
+               "  --no-agent           always sample locally\n"
                "  --host-root DIR      read /sys/fs/cgroup and /proc under DIR\n"
                "  --docker-host URL    unix:///var/run/docker.sock by default\n"
                "  --no-docker          cgroups only: ids instead of names\n");
@@ -163,14 +173,67 @@ static void print_table(view_row *rows, size_t n, int no_trunc)
         }
 }
 
+static size_t on_body(char *p, size_t sz, size_t n, void *arg)
+{
+    buf *b = arg;
+    if (b->len + sz * n > (64u << 20))
+        return 0; /* refuse absurd bodies */
+    buf_append(b, p, sz * n);
+    return sz * n;
+}
+
+/* GET url into out; 0 on a 200 answer. Bounded in time: a dead or busy
+ * agent must not make ps slower than sampling itself. */
+static int http_get(const char *url, buf *out)
+{
+    CURL *c = curl_easy_init();
+    if (!c)
+        return -1;
+    long code = 0;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 200L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 3000L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    int rc = curl_easy_perform(c) == CURLE_OK &&
+                     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK &&
+                     code == 200
+                 ? 0
+                 : -1;
+    curl_easy_cleanup(c);
+    return rc;
+}
+
+/* Asks a running agent. Returns the row count (rows and, for --json, the raw
+ * body are filled) or -1 when no agent answered. */
+static long from_agent(const char *base, int all, buf *body, view_row **rows)
+{
+    char url[512];
+    buf host = BUF_INIT;
+    uint64_t host_mem = 0;
+    snprintf(url, sizeof(url), "%s/api/v1/containers%s", base, all ? "?all=1" : "");
+    if (http_get(url, body) < 0)
+        return -1;
+    snprintf(url, sizeof(url), "%s/api/v1/host", base);
+    if (http_get(url, &host) == 0) {
+        json_t *h = json_loadb(host.data, host.len, 0, NULL);
+        host_mem = (uint64_t)json_number_value(json_object_get(h, "memory_total_bytes"));
+        json_decref(h);
+    }
+    buf_free(&host);
+    return view_rows_from_json(body->data, body->len, host_mem, rows);
+}
+
 int cmd_ps(int argc, char **argv)
 {
     cfg c;
     cfg_defaults(&c);
-    int all = 0, json = 0, no_trunc = 0, rc = 1;
-    const char *format = NULL;
+    int all = 0, json = 0, no_trunc = 0, rc = 1, use_agent = 1;
+    const char *format = NULL, *agent_url = NULL;
     enum view_sort sort = VS_NAME;
-    int64_t sample_ms = 100;
+    int64_t sample_ms = 50;
+    buf body = BUF_INIT;
     engine *e = NULL;
     view_row *rows = NULL;
     if (cmd_load_config(&c, argc, argv) < 0)
@@ -182,7 +245,11 @@ int cmd_ps(int argc, char **argv)
             return 2;
         if (r > 0)
             continue;
-        if (strcmp(argv[i], "-a") == 0 || strcmp(argv[i], "--all") == 0)
+        if (strcmp(argv[i], "--no-agent") == 0)
+            use_agent = 0;
+        else if ((v = cmd_flag_value("--agent", argc, argv, &i)))
+            agent_url = v;
+        else if (strcmp(argv[i], "-a") == 0 || strcmp(argv[i], "--all") == 0)
             all = 1;
         else if (strcmp(argv[i], "--json") == 0)
             json = 1;
@@ -203,6 +270,7 @@ int cmd_ps(int argc, char **argv)
                 fprintf(stderr, "berth ps: --sample wants a duration up to 10s\n");
                 return 2;
             }
+            use_agent = 0;
         } else {
             fprintf(stderr, "berth ps: unknown option '%s'\n", argv[i]);
             ps_usage(stderr);
@@ -210,6 +278,33 @@ int cmd_ps(int argc, char **argv)
         }
     }
     log_set_level(LOG_WARN);
+    /* a cgroup source of its own (another root, no Docker): sample it here */
+    if (c.host_root[0] || !c.docker)
+        use_agent = 0;
+
+    size_t n;
+    char defurl[128];
+    if (!agent_url) {
+        int v6 = strchr(c.listen_addr, ':') != NULL;
+        const char *a = strcmp(c.listen_addr, "0.0.0.0") == 0 ? "127.0.0.1"
+                        : strcmp(c.listen_addr, "::") == 0    ? "::1"
+                                                              : c.listen_addr;
+        snprintf(defurl, sizeof(defurl), "http://%s%s%s:%d", v6 ? "[" : "", a, v6 ? "]" : "",
+                 c.listen_port);
+        agent_url = defurl;
+    }
+    long got = use_agent ? from_agent(agent_url, all, &body, &rows) : -1;
+    if (got >= 0) {
+        if (json) {
+            puts(body.data);
+            rc = 0;
+            goto out;
+        }
+        n = (size_t)got;
+        goto show;
+    }
+    free(rows);
+    rows = NULL;
 
     char err[512];
     engine_opts eo = {.host_root = c.host_root,
@@ -243,7 +338,8 @@ int cmd_ps(int argc, char **argv)
         rc = 0;
         goto out;
     }
-    size_t n = view_rows(e, all, &rows);
+    n = view_rows(e, all, &rows);
+show:
     view_sort_rows(rows, n, sort);
     if (format) {
         int table = strncmp(format, "table ", 6) == 0;
@@ -267,6 +363,7 @@ int cmd_ps(int argc, char **argv)
     rc = 0;
 out:
     free(rows);
+    buf_free(&body);
     engine_free(e);
     return rc;
 }

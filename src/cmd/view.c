@@ -1,6 +1,7 @@
 /* view: table rows for ps and top. See view.h. */
 #include "cmd/view.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,60 @@ size_t view_rows(engine *e, int all, view_row **out)
     st_unlock(st);
     *out = rows;
     return n;
+}
+
+static double jnum(json_t *o, const char *a, const char *b)
+{
+    json_t *v = json_object_get(o, a);
+    if (b)
+        v = json_object_get(v, b);
+    return json_is_number(v) ? json_number_value(v) : 0.0;
+}
+
+static void jstr(char *dst, size_t cap, json_t *o, const char *key)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    snprintf(dst, cap, "%s", v ? v : "");
+}
+
+long view_rows_from_json(const char *text, size_t len, uint64_t host_mem, view_row **out)
+{
+    json_t *arr = json_loadb(text, len, 0, NULL);
+    if (!json_is_array(arr)) {
+        json_decref(arr);
+        return -1;
+    }
+    size_t n = json_array_size(arr);
+    view_row *rows = calloc(n ? n : 1, sizeof(*rows));
+    if (!rows)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_array_get(arr, i);
+        view_row *r = &rows[i];
+        jstr(r->id, sizeof(r->id), o, "id");
+        jstr(r->name, sizeof(r->name), o, "name");
+        jstr(r->image, sizeof(r->image), o, "image");
+        jstr(r->state, sizeof(r->state), o, "state");
+        jstr(r->health, sizeof(r->health), o, "health");
+        r->restarts = (int)jnum(o, "restart_count", NULL);
+        r->live = json_object_get(o, "cpu") != NULL;
+        r->rates = json_is_true(json_object_get(o, "rates_valid"));
+        r->cpu_pct = jnum(o, "cpu", "cores") * 100.0;
+        r->cpu_limit = jnum(o, "cpu", "limit_cores");
+        r->mem_used = (uint64_t)jnum(o, "memory", "working_set_bytes");
+        r->mem_limit = (uint64_t)jnum(o, "memory", "limit_bytes");
+        uint64_t base = r->mem_limit ? r->mem_limit : host_mem;
+        r->mem_pct = base ? 100.0 * (double)r->mem_used / (double)base : 0;
+        r->net_rx = jnum(o, "network", "rx_bytes_per_second");
+        r->net_tx = jnum(o, "network", "tx_bytes_per_second");
+        r->blk_r = jnum(o, "blkio", "read_bytes_per_second");
+        r->blk_w = jnum(o, "blkio", "write_bytes_per_second");
+        r->pids = (uint64_t)jnum(o, "pids", "current");
+        r->oom_kills = (uint64_t)jnum(o, "memory", "oom_kills");
+    }
+    json_decref(arr);
+    *out = rows;
+    return (long)n;
 }
 
 int view_parse_sort(const char *s, enum view_sort *out)

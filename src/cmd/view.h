@@ -35,6 +35,10 @@ enum view_sort { VS_NAME, VS_CPU, VS_MEM, VS_NET, VS_BLOCK, VS_PIDS, VS_ID };
 /* Fills *rows (caller frees) from the store. all: include containers with
  * metadata but no live cgroup (stopped). */
 size_t view_rows(engine *e, int all, view_row **rows);
+/* Fills *rows from the JSON of GET /api/v1/containers (a running agent's
+ * view); host_mem is used for MEM % of containers without a limit.
+ * Returns the row count or -1 when the JSON is not that array. */
+long view_rows_from_json(const char *text, size_t len, uint64_t host_mem, view_row **rows);
 int view_parse_sort(const char *s, enum view_sort *out);
 void view_sort_rows(view_row *rows, size_t n, enum view_sort by);
 /* "1.5GiB", "120MiB", "3.2kB" style, docker's units: binary for memory. */

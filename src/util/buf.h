@@ -27,7 +27,7 @@ void buf_append(buf *b, const void *p, size_t n);
 void buf_puts(buf *b, const char *s);
 void buf_putc(buf *b, char c);
 void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void buf_vprintf(buf *b, const char *fmt, va_list ap);
+void buf_vprintf(buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Appends an unsigned integer in decimal; the hot path of /metrics. */
 void buf_put_u64(buf *b, unsigned long long v);
 /* Appends a double the way Prometheus reads it (%.17g trimmed, NaN, +Inf). */

@@ -23,11 +23,17 @@
 #   BERTH_BIN         binary under test, default $BERTH_ROOT/build/berth
 #   BERTH_TEST_IMAGE  image for test containers, default berth-test:latest
 #   TEST_LOGDIR       where agent logs and scrapes go, one per test
+#   BERTH_SANITIZED   1 when the runner runs BERTH_BIN built with ASan+UBSan
+#                     (slower, and RSS grows by ASan's quarantine): tests
+#                     may relax timing or memory thresholds on it
 #
 # Helpers that set variables for the caller (agent_start, ctr_run) must be
 # called directly, not inside $(...), which would run them in a subshell.
 
 set -eEuo pipefail
+# Without this, `set -e` is off inside $(...): `v=$(helper)` would go on
+# after a failing command in helper.
+shopt -s inherit_errexit
 
 BERTH_ROOT=${BERTH_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 BERTH_BIN=${BERTH_BIN:-build/berth}
@@ -38,7 +44,8 @@ esac
 BERTH_TEST_IMAGE=${BERTH_TEST_IMAGE:-berth-test:latest}
 TEST_LOGDIR=${TEST_LOGDIR:-$BERTH_ROOT/test-output/manual}
 mkdir -p "$TEST_LOGDIR"
-export BERTH_ROOT BERTH_BIN BERTH_TEST_IMAGE TEST_LOGDIR
+BERTH_SANITIZED=${BERTH_SANITIZED:-0}
+export BERTH_ROOT BERTH_BIN BERTH_TEST_IMAGE TEST_LOGDIR BERTH_SANITIZED
 
 # Proxies from the environment must never see test traffic to 127.0.0.1.
 export NO_PROXY=127.0.0.1,localhost,::1 no_proxy=127.0.0.1,localhost,::1
