@@ -1,0 +1,86 @@
+/* config: defaults, the "key value" format, errors with line numbers, flags. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "util/config.h"
+
+static void t_defaults_are_safe(void **st)
+{
+    (void)st;
+    cfg c;
+    cfg_defaults(&c);
+    assert_string_equal(c.listen_addr, "127.0.0.1");
+    assert_int_equal(c.listen_port, 9393);
+    assert_true(c.interval_ms == 1000 && c.history_ms == 600000);
+    assert_int_equal(c.docker, 1);
+    assert_int_equal(c.n_label_allow, 0);
+}
+
+static void t_parse_file(void **st)
+{
+    (void)st;
+    cfg c;
+    char err[256];
+    cfg_defaults(&c);
+    const char txt[] = "# comment\n\nlisten [::1]:9500\ninterval 500ms   # trailing\r\n"
+                       "history 1h\nlabel_allow a.b, c-d ,e\ndocker off\n";
+    assert_int_equal(cfg_parse(&c, txt, sizeof(txt) - 1, err, sizeof(err)), 0);
+    assert_string_equal(c.listen_addr, "::1");
+    assert_int_equal(c.listen_port, 9500);
+    assert_true(c.interval_ms == 500 && c.history_ms == 3600000);
+    assert_int_equal(c.n_label_allow, 3);
+    assert_string_equal(c.label_allow[1], "c-d");
+    assert_int_equal(c.docker, 0);
+}
+
+static void t_errors_name_the_line(void **st)
+{
+    (void)st;
+    cfg c;
+    char err[256];
+    cfg_defaults(&c);
+    const char bad_key[] = "listen 127.0.0.1:1\n\nnope 3\n";
+    assert_int_equal(cfg_parse(&c, bad_key, sizeof(bad_key) - 1, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "line 3"));
+    assert_non_null(strstr(err, "nope"));
+    const char bad_val[] = "interval fast\n";
+    assert_int_equal(cfg_parse(&c, bad_val, sizeof(bad_val) - 1, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "line 1"));
+    const char no_val[] = "listen\n";
+    assert_int_equal(cfg_parse(&c, no_val, sizeof(no_val) - 1, err, sizeof(err)), -EINVAL);
+    const char nul[] = "listen 1\0x\n";
+    assert_int_equal(cfg_parse(&c, nul, sizeof(nul) - 1, err, sizeof(err)), -EINVAL);
+    assert_int_equal(cfg_set(&c, "listen", "127.0.0.1:70000", err, sizeof(err)), -EINVAL);
+    assert_int_equal(cfg_set(&c, "interval", "10ms", err, sizeof(err)), -EINVAL);
+}
+
+static void t_durations(void **st)
+{
+    (void)st;
+    int64_t ms;
+    assert_int_equal(cfg_parse_duration("250ms", &ms), 0);
+    assert_true(ms == 250);
+    assert_int_equal(cfg_parse_duration("2", &ms), 0);
+    assert_true(ms == 2000);
+    assert_int_equal(cfg_parse_duration("1.5m", &ms), 0);
+    assert_true(ms == 90000);
+    assert_int_equal(cfg_parse_duration("-1s", &ms), -EINVAL);
+    assert_int_equal(cfg_parse_duration("3d", &ms), -EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(t_defaults_are_safe),
+        cmocka_unit_test(t_parse_file),
+        cmocka_unit_test(t_errors_name_the_line),
+        cmocka_unit_test(t_durations),
+    };
+    return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
