@@ -47,6 +47,7 @@ typedef struct st_entry {
     int runtime;              /* enum cg_runtime */
     cg_handle *cgh;           /* open cgroup files; collector thread only */
     uint64_t seen_gen;        /* discovery generation that last saw the cgroup */
+    int spec_stale;           /* limits changed (Docker "update" event): re-read */
     unsigned collects;        /* samples taken since the cgroup was found */
 
     int has_meta;

@@ -206,3 +206,16 @@ t_ps_is_quick() {
 	berth ps --sample 50ms --json | jq -e '.[] | select(.name == "quick") | .rates_valid' >/dev/null ||
 		fail "rates not valid with --sample 50ms"
 }
+
+t_docker_update_seen() {
+	# Limits change with `docker update`; its event makes berth re-read them
+	# at once instead of at the next periodic re-read a minute later.
+	ctr_run upd -m 64m --memory-swap 256m --cpus 0.5 -- sleep 600 >/dev/null
+	agent_start
+	wait_for 10 has_sample container_spec_memory_limit_bytes 'name="upd"'
+	assert_eq "$(metric container_spec_memory_limit_bytes 'name="upd"')" 67108864 "before"
+	docker update -m 128m --cpus 1.5 upd >/dev/null
+	limit_is() { [ "$(metric container_spec_memory_limit_bytes 'name="upd"')" = 134217728 ]; }
+	wait_for 5 limit_is || fail "new memory limit not seen within 5 s"
+	assert_eq "$(metric container_spec_cpu_quota 'name="upd"')" 150000 "new CPU quota"
+}
