@@ -354,6 +354,16 @@ static int on_event(const dk_event *ev, void *arg)
         st_unlock(e->st);
         return 0;
     }
+    /* Only events that change what inspect says are worth a request to
+     * dockerd: exec_* (every health check runs one), kill and stop (a die
+     * follows), attach, resize, top... are not. */
+    static const char *const wanted[] = {"create", "start", "die",    "rename", "restart",
+                                         "update", "pause", "unpause", "oom",   NULL};
+    int want = strncmp(ev->action, "health_status", 13) == 0;
+    for (int i = 0; !want && wanted[i]; i++)
+        want = strcmp(ev->action, wanted[i]) == 0;
+    if (!want)
+        return 0;
     if (strcmp(ev->action, "update") == 0) {
         st_lock(e->st);
         st_entry *en = st_get(e->st, ev->id);
