@@ -14,6 +14,9 @@
 # Environment:
 #   BERTH_ASAN=1          also build `make asan` and rerun everything with
 #                         build-asan/, any sanitizer report failing the test
+#   BERTH_FUZZ=SECONDS    also build `make fuzz` and run every libFuzzer
+#                         target for SECONDS from its seed corpus (CI: 30);
+#                         a crash, leak or sanitizer report fails it
 #   BERTH_NO_INSTALL=1    skip scripts/install-deps.sh
 #   BERTH_NO_BUILD=1      skip make; test the binaries already built (or
 #                         the one named by BERTH_BIN)
@@ -447,6 +450,32 @@ if [ "${BERTH_ASAN:-0}" = 1 ] && [ "$have_deps" = 1 ]; then
 	fi
 	if [ "$docker_ok" = 1 ] && fresh build-asan build-asan/berth; then
 		run_integration build-asan/berth "$OUT/asan/integration"
+	fi
+fi
+
+if [ "${BERTH_FUZZ:-0}" != 0 ] && [ ${#FILTERS[@]} -eq 0 ] && [ "$have_deps" = 1 ]; then
+	say "fuzzing, ${BERTH_FUZZ} s per target"
+	mkdir -p "$OUT/fuzz"
+	if step build-fuzz make -j"$JOBS" fuzz; then
+		for f in build-fuzz/fuzz/fuzz_*; do
+			name=$(basename "$f")
+			log=$OUT/fuzz/$name.log
+			out_of_time "fuzz:$name" "$log" && continue
+			# fresh scratch corpus seeded from the committed one, so a
+			# run never writes into the repository
+			work=$(mktemp -d)
+			seeds=()
+			for d in "fuzz/corpus/${name#fuzz_}" "tests/fixtures/${name#fuzz_}"; do
+				[ -d "$d" ] && seeds+=("$d")
+			done
+			if timeout $((BERTH_FUZZ + 60)) "$f" -max_total_time="$BERTH_FUZZ" -rss_limit_mb=2048 \
+				-artifact_prefix="$OUT/fuzz/$name-" "$work" ${seeds[@]+"${seeds[@]}"} >"$log" 2>&1; then
+				pass "fuzz:$name ($(grep -o 'Done [0-9]* runs' "$log" | tail -1))"
+			else
+				failed "fuzz:$name" "$log" "crash or sanitizer report; input saved in $OUT/fuzz/"
+			fi
+			rm -rf "$work"
+		done
 	fi
 fi
 

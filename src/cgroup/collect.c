@@ -85,17 +85,17 @@ static const file_def files_v2[F_N] = {
 
 /* fd states besides a real descriptor */
 #define FD_UNOPENED (-1)
-#define FD_MISSING (-2) /* absent here (no PSI, no swap accounting): not retried */
+#define FD_MISSING  (-2) /* absent here (no PSI, no swap accounting): not retried */
 
 struct cg_handle {
     const cg_layout *l;
     const file_def *files;
     char cgpath[CG_PATH_MAX];
     int fd[F_N];
-    int pid;       /* a process in the container, 0 unknown */
-    int net_fd;    /* /proc/<pid>/net/dev, or FD_UNOPENED */
-    int net_host;  /* the container shares the host's network namespace */
-    bsample last;  /* the last full read, for idle cycles */
+    int pid;      /* a process in the container, 0 unknown */
+    int net_fd;   /* /proc/<pid>/net/dev, or FD_UNOPENED */
+    int net_host; /* the container shares the host's network namespace */
+    bsample last; /* the last full read, for idle cycles */
     unsigned since_full;
 };
 

@@ -101,8 +101,7 @@ static void walk_dir(walk *w, int dfd, size_t plen, int depth)
             if (de->d_type != DT_UNKNOWN)
                 continue;
             struct stat st;
-            if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-                !S_ISDIR(st.st_mode))
+            if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
                 continue;
         }
         size_t nl = strlen(de->d_name);

@@ -36,20 +36,19 @@ typedef struct agent {
 
 static void agent_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: berth agent [options]\n"
-            "  --config FILE            config file ('key value' lines, see docs/config.md)\n"
-            "  --listen ADDR:PORT       HTTP address (default 127.0.0.1:9393)\n"
-            "  --interval DURATION      collection interval (default 1s)\n"
-            "  --history DURATION       in-memory history per container (default 10m)\n"
-            "  --host-root DIR          host's / mounted at DIR (berth in a container)\n"
-            "  --docker-host URL        Docker API socket (default $DOCKER_HOST or\n"
-            "                           unix:///var/run/docker.sock)\n"
-            "  --no-docker              cgroups only, no Docker API\n"
-            "  --label-allow K1,K2      Docker labels exported as container_label_*\n"
-            "  --log-level LEVEL        debug, info (default), warn, error\n"
-            "  --http-max-connections N default 64\n"
-            "  --http-timeout DURATION  idle HTTP connection timeout (default 10s)\n");
+    fprintf(f, "usage: berth agent [options]\n"
+               "  --config FILE            config file ('key value' lines, see docs/config.md)\n"
+               "  --listen ADDR:PORT       HTTP address (default 127.0.0.1:9393)\n"
+               "  --interval DURATION      collection interval (default 1s)\n"
+               "  --history DURATION       in-memory history per container (default 10m)\n"
+               "  --host-root DIR          host's / mounted at DIR (berth in a container)\n"
+               "  --docker-host URL        Docker API socket (default $DOCKER_HOST or\n"
+               "                           unix:///var/run/docker.sock)\n"
+               "  --no-docker              cgroups only, no Docker API\n"
+               "  --label-allow K1,K2      Docker labels exported as container_label_*\n"
+               "  --log-level LEVEL        debug, info (default), warn, error\n"
+               "  --http-max-connections N default 64\n"
+               "  --http-timeout DURATION  idle HTTP connection timeout (default 10s)\n");
 }
 
 static void set_json(httpd_resp *r, int status)

@@ -91,12 +91,19 @@ static int field(const view_row *r, const char *name, int no_trunc, char *out, s
 
 static const char *header_of(const char *f)
 {
-    static const char *const h[][2] = {
-        {"ID", "CONTAINER ID"}, {"Name", "NAME"},       {"Image", "IMAGE"},
-        {"State", "STATE"},     {"Health", "HEALTH"},   {"CPUPerc", "CPU %"},
-        {"MemUsage", "MEM USAGE / LIMIT"},              {"MemPerc", "MEM %"},
-        {"NetIO", "NET RX / TX"},                       {"BlockIO", "BLOCK R / W"},
-        {"PIDs", "PIDS"},       {"Restarts", "RESTARTS"}, {"OOMKills", "OOM KILLS"}};
+    static const char *const h[][2] = {{"ID", "CONTAINER ID"},
+                                       {"Name", "NAME"},
+                                       {"Image", "IMAGE"},
+                                       {"State", "STATE"},
+                                       {"Health", "HEALTH"},
+                                       {"CPUPerc", "CPU %"},
+                                       {"MemUsage", "MEM USAGE / LIMIT"},
+                                       {"MemPerc", "MEM %"},
+                                       {"NetIO", "NET RX / TX"},
+                                       {"BlockIO", "BLOCK R / W"},
+                                       {"PIDs", "PIDS"},
+                                       {"Restarts", "RESTARTS"},
+                                       {"OOMKills", "OOM KILLS"}};
     for (size_t i = 0; i < sizeof(h) / sizeof(h[0]); i++)
         if (strcmp(h[i][0], f) == 0)
             return h[i][1];
@@ -150,7 +157,7 @@ static int expand(const char *tpl, const view_row *r, int no_trunc, char *bad, s
 
 static void print_table(view_row *rows, size_t n, int no_trunc)
 {
-    static const char *const cols[] = {"ID",      "Name",  "Image",   "State",  "CPUPerc",
+    static const char *const cols[] = {"ID",       "Name",    "Image", "State",   "CPUPerc",
                                        "MemUsage", "MemPerc", "NetIO", "BlockIO", "PIDs"};
     enum { NC = sizeof(cols) / sizeof(cols[0]) };
     size_t w[NC];
@@ -197,8 +204,7 @@ static int http_get(const char *url, buf *out)
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
     int rc = curl_easy_perform(c) == CURLE_OK &&
-                     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK &&
-                     code == 200
+                     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code == 200
                  ? 0
                  : -1;
     curl_easy_cleanup(c);

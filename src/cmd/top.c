@@ -65,14 +65,13 @@ static void draw(engine *e, enum view_sort sort, int *sel, int all)
     char mb[32];
     view_bytes(mb, sizeof(mb), (double)mem, 1);
     attron(A_BOLD);
-    mvprintw(0, 0, "berth top - %zu containers, CPU %.1f%%, memory %s, docker %s, sort: %s", n,
-             cpu, mb, es.docker_up ? "up" : "down", sort_name(sort));
+    mvprintw(0, 0, "berth top - %zu containers, CPU %.1f%%, memory %s, docker %s, sort: %s", n, cpu,
+             mb, es.docker_up ? "up" : "down", sort_name(sort));
     attroff(A_BOLD);
     mvprintw(1, 0, "q quit  c/m/n/b/p/i sort by cpu/mem/net/block/pids/name  a all  arrows select");
     attron(A_REVERSE);
-    mvprintw(3, 0, "%-12s %-24s %-10s %8s %22s %7s %19s %19s %5s", "CONTAINER ID", "NAME",
-             "STATE", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET RX/TX /s", "BLOCK R/W /s",
-             "PIDS");
+    mvprintw(3, 0, "%-12s %-24s %-10s %8s %22s %7s %19s %19s %5s", "CONTAINER ID", "NAME", "STATE",
+             "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET RX/TX /s", "BLOCK R/W /s", "PIDS");
     attroff(A_REVERSE);
     if (*sel >= (int)n)
         *sel = n ? (int)n - 1 : 0;

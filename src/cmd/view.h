@@ -17,12 +17,12 @@ typedef struct view_row {
     char image[256];
     char state[16];
     char health[16];
-    int live;          /* has a cgroup and at least one sample */
-    int rates;         /* rates below are valid (two samples) */
-    double cpu_pct;    /* 100 = one core, like docker stats */
-    double cpu_limit;  /* cores, 0 = none */
-    uint64_t mem_used; /* working set, like docker stats */
-    uint64_t mem_limit;/* 0 = none (host memory is used for mem_pct) */
+    int live;           /* has a cgroup and at least one sample */
+    int rates;          /* rates below are valid (two samples) */
+    double cpu_pct;     /* 100 = one core, like docker stats */
+    double cpu_limit;   /* cores, 0 = none */
+    uint64_t mem_used;  /* working set, like docker stats */
+    uint64_t mem_limit; /* 0 = none (host memory is used for mem_pct) */
     double mem_pct;
     double net_rx, net_tx, blk_r, blk_w; /* bytes per second */
     uint64_t pids;

@@ -42,7 +42,7 @@ struct engine {
     int started;
     pthread_mutex_t stop_lock;
     pthread_cond_t stop_cond;
-    atomic_int stopping; /* read without stop_lock by the watcher loop */
+    atomic_int stopping;  /* read without stop_lock by the watcher loop */
     dk_client *ev_client; /* owned by the watcher; cancelled by stop */
 };
 
@@ -357,8 +357,8 @@ static int on_event(const dk_event *ev, void *arg)
     /* Only events that change what inspect says are worth a request to
      * dockerd: exec_* (every health check runs one), kill and stop (a die
      * follows), attach, resize, top... are not. */
-    static const char *const wanted[] = {"create", "start", "die",    "rename", "restart",
-                                         "update", "pause", "unpause", "oom",   NULL};
+    static const char *const wanted[] = {"create", "start", "die",     "rename", "restart",
+                                         "update", "pause", "unpause", "oom",    NULL};
     int want = strncmp(ev->action, "health_status", 13) == 0;
     for (int i = 0; !want && wanted[i]; i++)
         want = strcmp(ev->action, wanted[i]) == 0;

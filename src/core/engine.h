@@ -28,13 +28,13 @@ typedef struct engine_opts {
 /* Self-monitoring counters (read under the store lock). */
 typedef struct engine_stats {
     uint64_t cycles;
-    uint64_t collect_errors;    /* unreadable files other than vanished cgroups */
-    double last_cycle_seconds;  /* wall time of the last cycle */
-    double cycle_cpu_seconds;   /* collector thread CPU time, total */
-    int docker_up;              /* 1 while the Docker API answers */
-    uint64_t docker_events;     /* events received */
-    uint64_t docker_errors;     /* failed requests or broken streams */
-    char docker_api[16];        /* negotiated API version */
+    uint64_t collect_errors;   /* unreadable files other than vanished cgroups */
+    double last_cycle_seconds; /* wall time of the last cycle */
+    double cycle_cpu_seconds;  /* collector thread CPU time, total */
+    int docker_up;             /* 1 while the Docker API answers */
+    uint64_t docker_events;    /* events received */
+    uint64_t docker_errors;    /* failed requests or broken streams */
+    char docker_api[16];       /* negotiated API version */
 } engine_stats;
 
 typedef struct engine engine;

@@ -248,9 +248,9 @@ static int on_hist(int64_t ts, const uint64_t *v, void *arg)
 int json_render_history(engine *e, const char *filter, int64_t from_ms, int64_t to_ms, buf *out)
 {
     static const char *const fields[ST_H_NFIELDS] = {
-        "cpu_usec",         "cpu_throttled_usec", "memory_usage_bytes", "memory_working_set_bytes",
-        "net_rx_bytes",     "net_tx_bytes",       "blkio_read_bytes",   "blkio_write_bytes",
-        "pids",             "oom_kills"};
+        "cpu_usec",     "cpu_throttled_usec", "memory_usage_bytes", "memory_working_set_bytes",
+        "net_rx_bytes", "net_tx_bytes",       "blkio_read_bytes",   "blkio_write_bytes",
+        "pids",         "oom_kills"};
     store *st = engine_store(e);
     st_lock(st);
     const st_entry *found = NULL;

@@ -113,16 +113,16 @@ static const fam_def sample_fams[] = {
      NULL, BS_HAS_CPU, F(cpu_user_ns), SC_NS},
     {"container_cpu_system_seconds_total", "counter",
      "Cumulative system cpu time consumed in seconds.", NULL, BS_HAS_CPU, F(cpu_system_ns), SC_NS},
-    {"container_cpu_cfs_periods_total", "counter", "Number of elapsed enforcement period intervals.",
-     NULL, BS_HAS_CFS, F(cfs_periods), SC_ONE},
-    {"container_cpu_cfs_throttled_periods_total", "counter", "Number of throttled period intervals.",
-     NULL, BS_HAS_CFS, F(cfs_throttled_periods), SC_ONE},
+    {"container_cpu_cfs_periods_total", "counter",
+     "Number of elapsed enforcement period intervals.", NULL, BS_HAS_CFS, F(cfs_periods), SC_ONE},
+    {"container_cpu_cfs_throttled_periods_total", "counter",
+     "Number of throttled period intervals.", NULL, BS_HAS_CFS, F(cfs_throttled_periods), SC_ONE},
     {"container_cpu_cfs_throttled_seconds_total", "counter",
-     "Total time duration the container has been throttled.", NULL, BS_HAS_CFS,
-     F(cfs_throttled_ns), SC_NS},
+     "Total time duration the container has been throttled.", NULL, BS_HAS_CFS, F(cfs_throttled_ns),
+     SC_NS},
     {"container_memory_usage_bytes", "gauge",
-     "Current memory usage in bytes, including all memory regardless of when it was accessed",
-     NULL, BS_HAS_MEM, F(mem_usage), SC_ONE},
+     "Current memory usage in bytes, including all memory regardless of when it was accessed", NULL,
+     BS_HAS_MEM, F(mem_usage), SC_ONE},
     {"container_memory_working_set_bytes", "gauge",
      "Current working set in bytes (usage minus inactive file cache).", NULL, BS_HAS_MEM,
      F(mem_working_set), SC_ONE},
@@ -209,8 +209,7 @@ typedef struct net_def {
 } net_def;
 #define N(field) offsetof(bnet_iface, field)
 static const net_def net_fams[] = {
-    {"container_network_receive_bytes_total", "Cumulative count of bytes received",
-     N(rx_bytes)},
+    {"container_network_receive_bytes_total", "Cumulative count of bytes received", N(rx_bytes)},
     {"container_network_receive_packets_total", "Cumulative count of packets received",
      N(rx_packets)},
     {"container_network_receive_errors_total",
@@ -442,16 +441,14 @@ void prom_render(engine *e, const export_opts *o, buf *b)
     st_unlock(st);
 
     gauge1(b, "berth_containers", "gauge", "Containers with a live cgroup.", (double)live_n);
-    gauge1(b, "berth_collect_cycles_total", "counter", "Collection cycles run.",
-           (double)es.cycles);
+    gauge1(b, "berth_collect_cycles_total", "counter", "Collection cycles run.", (double)es.cycles);
     gauge1(b, "berth_collect_last_duration_seconds", "gauge",
            "Wall time of the last collection cycle.", es.last_cycle_seconds);
     gauge1(b, "berth_collect_cpu_seconds_total", "counter",
            "CPU time spent by the collector thread.", es.cycle_cpu_seconds);
     gauge1(b, "berth_collect_errors_total", "counter",
            "Collection cycles that could not walk the cgroup tree.", (double)es.collect_errors);
-    gauge1(b, "berth_docker_up", "gauge", "1 while the Docker Engine API answers.",
-           es.docker_up);
+    gauge1(b, "berth_docker_up", "gauge", "1 while the Docker Engine API answers.", es.docker_up);
     gauge1(b, "berth_docker_events_total", "counter", "Docker events received.",
            (double)es.docker_events);
     gauge1(b, "berth_docker_errors_total", "counter",

@@ -30,9 +30,10 @@ struct chunk {
     uint8_t data[];
 };
 
-#define CHUNK_DATA  (RING_CHUNK_BYTES - offsetof(struct chunk, data))
-#define VARINT_MAX  10 /* ceil(64 / 7) */
-#define REC_MAX(nf) ((size_t)VARINT_MAX * ((size_t)(nf) + 1))
+#define CHUNK_DATA (RING_CHUNK_BYTES - offsetof(struct chunk, data))
+#define VARINT_MAX 10 /* ceil(64 / 7) */
+/* ts + every field + the changed-fields mask (<= 16 bits: 3 varint bytes) */
+#define REC_MAX(nf) ((size_t)VARINT_MAX * ((size_t)(nf) + 1) + 3)
 
 _Static_assert(REC_MAX(RING_MAX_FIELDS) <= CHUNK_DATA, "a chunk must hold a worst-case record");
 _Static_assert(CHUNK_DATA <= UINT16_MAX, "chunk offsets are uint16_t");
@@ -104,11 +105,21 @@ static size_t rec_encode(const ring *r, int fresh, int64_t ts, const uint64_t *v
         for (unsigned i = 0; i < r->nfields; i++)
             n += varint_put(out + n, zz_enc(vals[i]));
     } else {
+        /* After the first record of a chunk: the timestamp's delta of delta,
+         * a mask of the fields that changed, then only their deltas. An
+         * idle container (nothing changed, steady interval) costs 2 bytes a
+         * sample instead of one per field. */
         uint64_t delta = (uint64_t)ts - (uint64_t)r->last_ts;
         *delta_out = delta;
         n += varint_put(out + n, zz_enc(delta - r->last_delta));
+        uint64_t mask = 0;
         for (unsigned i = 0; i < r->nfields; i++)
-            n += varint_put(out + n, zz_enc(vals[i] - r->prev[i]));
+            if (vals[i] != r->prev[i])
+                mask |= 1ull << i;
+        n += varint_put(out + n, mask);
+        for (unsigned i = 0; i < r->nfields; i++)
+            if (mask & (1ull << i))
+                n += varint_put(out + n, zz_enc(vals[i] - r->prev[i]));
     }
     return n;
 }
@@ -261,14 +272,19 @@ static int chunk_foreach(const ring *r, const struct chunk *c, int64_t from, int
 
     for (unsigned k = 0; k < c->n; k++) {
         if (varint_get(c->data, c->used, &off, &z) < 0)
-            return 0; /* cannot happen for chunks we wrote; skip the rest */
+            return 0;          /* cannot happen for chunks we wrote; skip the rest */
+        uint64_t mask = ~0ull; /* record 0 stores every field */
         if (k == 0) {
             ts = zz_dec(z);
         } else {
             delta += zz_dec(z);
             ts += delta;
+            if (varint_get(c->data, c->used, &off, &mask) < 0)
+                return 0;
         }
         for (unsigned i = 0; i < r->nfields; i++) {
+            if (!(mask & (1ull << i)))
+                continue;
             if (varint_get(c->data, c->used, &off, &z) < 0)
                 return 0;
             vals[i] += zz_dec(z); /* record 0 adds to the zeroed array */

@@ -9,9 +9,10 @@
  *   - a record is a timestamp (ms) plus nfields uint64 values;
  *   - records live in fixed-size chunks of RING_CHUNK_BYTES (header included);
  *   - inside a chunk the timestamp is stored as the zigzag varint of its
- *     delta-of-delta and each value as the zigzag varint of its delta from the
- *     previous record; the first record of a chunk is stored against zero, so
- *     every chunk decodes on its own;
+ *     delta-of-delta, then a varint mask of the fields that changed, then
+ *     each changed value as the zigzag varint of its delta from the previous
+ *     record; the first record of a chunk is stored whole, against zero and
+ *     without a mask, so every chunk decodes on its own;
  *   - the writer keeps appending to the newest chunk while the next record
  *     fits and starts a new chunk when it does not (or when the newest chunk
  *     is wholly outside the window after a gap in sampling);
@@ -21,7 +22,7 @@
  *     newest_ts - window_ms.
  *
  * A steady series (idle container, counters that do not move, 1 s period)
- * costs one byte per field per sample plus one for the timestamp. Deltas are
+ * costs two bytes per sample (timestamp and an empty mask). Deltas are
  * taken modulo 2^64 and zigzag-encoded, so counter resets, values going down
  * and UINT64_MAX all round-trip exactly.
  *
@@ -30,9 +31,9 @@
  *
  * Bounds: ring_bound() gives the worst case (incompressible values, every
  * varint at its 10-byte maximum); ring_bytes() the current heap use. For 10
- * fields over 600 samples: idle container ~8 KB, busy one (CPU, memory,
+ * fields over 600 samples: idle container ~2 KB, busy one (CPU, memory,
  * network all moving, ms jitter) ~17 KB, worst case ring_bound(10, 601)
- * ~77 KB; glibc adds 16 bytes per 512-byte chunk.
+ * ~82 KB; glibc adds 16 bytes per 512-byte chunk.
  *
  * Threads: a ring is not synchronised. The owner (the metrics store) must
  * serialise ring_push() against everything else; ring_foreach(),

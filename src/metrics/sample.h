@@ -34,7 +34,7 @@ enum { BS_PSI_CPU, BS_PSI_MEM, BS_PSI_IO, BS_PSI_N };
 enum { BS_PSI_SOME, BS_PSI_FULL };
 
 #define BS_MAX_IFACES 8
-#define BS_IFNAME 16
+#define BS_IFNAME     16
 
 typedef struct bnet_iface {
     char name[BS_IFNAME];
@@ -76,7 +76,7 @@ typedef struct bspec {
     char cpuset[64];        /* "0-3" or "" */
     uint64_t mem_limit;     /* 0: no limit */
     uint64_t mem_swap_limit;
-    uint64_t pids_limit;    /* 0: no limit */
+    uint64_t pids_limit; /* 0: no limit */
 } bspec;
 
 /* What the Docker Engine API says about a container. Strings are empty when
@@ -86,8 +86,8 @@ typedef struct bmeta {
     char name[128]; /* without Docker's leading '/' */
     char image[256];
     char image_id[80];
-    char state[16];  /* created running paused restarting exited dead */
-    char health[16]; /* healthy unhealthy starting, or "" */
+    char state[16];     /* created running paused restarting exited dead */
+    char health[16];    /* healthy unhealthy starting, or "" */
     int64_t created;    /* unix seconds */
     int64_t started_at; /* unix seconds, 0 unknown */
     int restart_count;

@@ -54,8 +54,7 @@ static int parse_uint(const char *s, long min, long max, long *out)
     return 0;
 }
 
-static int set_str(char *dst, size_t cap, const char *v, const char *key, char *err,
-                   size_t errlen)
+static int set_str(char *dst, size_t cap, const char *v, const char *key, char *err, size_t errlen)
 {
     if (strlen(v) >= cap) {
         snprintf(err, errlen, "%s: value longer than %zu bytes", key, cap - 1);

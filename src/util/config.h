@@ -17,19 +17,19 @@
 #define CFG_MAX_LABELS 32
 
 typedef struct cfg {
-    char listen_addr[64]; /* "127.0.0.1" */
-    int listen_port;      /* 9393 */
-    int64_t interval_ms;  /* 1000 */
-    int64_t history_ms;   /* 600000 */
-    char host_root[256];  /* "" = / */
-    char docker_host[256];/* "" = $DOCKER_HOST or the default socket */
-    int docker;           /* 1 */
+    char listen_addr[64];  /* "127.0.0.1" */
+    int listen_port;       /* 9393 */
+    int64_t interval_ms;   /* 1000 */
+    int64_t history_ms;    /* 600000 */
+    char host_root[256];   /* "" = / */
+    char docker_host[256]; /* "" = $DOCKER_HOST or the default socket */
+    int docker;            /* 1 */
     char label_allow_buf[1024];
     const char *label_allow[CFG_MAX_LABELS];
     size_t n_label_allow;
-    char log_level[16];       /* "info" */
-    unsigned http_max_conns;  /* 64 */
-    unsigned http_timeout_s;  /* 10 */
+    char log_level[16];      /* "info" */
+    unsigned http_max_conns; /* 64 */
+    unsigned http_timeout_s; /* 10 */
 } cfg;
 
 void cfg_defaults(cfg *c);

@@ -173,9 +173,9 @@ static void t_mountinfo_hybrid(void **st)
     assert_string_equal(l.dir[CG_UNIFIED], "/host/sys/fs/cgroup/unified");
     assert_string_equal(l.dir[CG_PIDS], "/host/mnt/with space");
     assert_string_equal(l.dir[CG_BLKIO], "");
-    assert_int_equal(cg_layout_from_mountinfo(S("1 2 3:4 / / rw - ext4 /dev/x rw\n"), NULL, &l,
-                                              err, 128),
-                     -ENOENT);
+    assert_int_equal(
+        cg_layout_from_mountinfo(S("1 2 3:4 / / rw - ext4 /dev/x rw\n"), NULL, &l, err, 128),
+        -ENOENT);
 }
 
 /* ---- fixture trees ------------------------------------------------------ */
@@ -302,11 +302,16 @@ static void t_v1_hybrid_tree(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_u64),          cmocka_unit_test(t_kv),
-        cmocka_unit_test(t_cpu_max),      cmocka_unit_test(t_blkio),
-        cmocka_unit_test(t_io_stat),      cmocka_unit_test(t_psi),
-        cmocka_unit_test(t_netdev),       cmocka_unit_test(t_match_name),
-        cmocka_unit_test(t_mountinfo_hybrid), cmocka_unit_test(t_v2_systemd_tree),
+        cmocka_unit_test(t_u64),
+        cmocka_unit_test(t_kv),
+        cmocka_unit_test(t_cpu_max),
+        cmocka_unit_test(t_blkio),
+        cmocka_unit_test(t_io_stat),
+        cmocka_unit_test(t_psi),
+        cmocka_unit_test(t_netdev),
+        cmocka_unit_test(t_match_name),
+        cmocka_unit_test(t_mountinfo_hybrid),
+        cmocka_unit_test(t_v2_systemd_tree),
         cmocka_unit_test(t_v1_hybrid_tree),
     };
     return cmocka_run_group_tests_name("cgroup", tests, NULL, NULL);

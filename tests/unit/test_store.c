@@ -19,7 +19,8 @@ static void t_rates(void **st)
     (void)st;
     store *s = st_new(60000);
     st_lock(s);
-    st_entry *e = st_get_or_add(s, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+    st_entry *e =
+        st_get_or_add(s, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
     assert_string_equal(e->short_id, "0123456789ab");
     assert_string_equal(st_name(e), "0123456789ab");
     bsample a = {0}, b = {0};
