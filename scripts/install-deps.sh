@@ -4,7 +4,8 @@
 #   scripts/install-deps.sh          build dependencies (compiler, libraries)
 #   scripts/install-deps.sh --test   also what tests/run.sh needs: Docker,
 #                                    busybox for the test image, promtool,
-#                                    curl, jq, clang for fuzzing, ss, ps
+#                                    curl, jq, clang for fuzzing, ss, ps,
+#                                    tmux, clang-format, cppcheck, bc
 #
 # Idempotent and fast when everything is present: packages are checked with
 # dpkg-query first and apt-get (update and install) only runs for missing
@@ -20,9 +21,12 @@ BUILD_PKGS=(
 # package; its only Recommends is the node exporter). docker.io's
 # Recommends (git, xz, apparmor, needrestart, cgroupfs-mount) are not
 # needed to run containers from an imported image.
+# tmux drives `berth top` in a real terminal; clang-format and cppcheck
+# are the static checks; bc is for bench/.
 TEST_PKGS=(
 	docker.io busybox-static prometheus curl jq
 	clang libclang-rt-14-dev procps iproute2
+	tmux clang-format cppcheck bc
 )
 
 usage() {

@@ -429,6 +429,19 @@ if [ "$have_deps" = 1 ] && step start-docker scripts/start-docker.sh &&
 	say "docker $(docker version -f '{{.Server.Version}} (API {{.Server.APIVersion}})' 2>/dev/null || echo '?')"
 fi
 
+if [ ${#FILTERS[@]} -eq 0 ] && [ "$have_deps" = 1 ]; then
+	say "static checks"
+	mkdir -p "$OUT/lint"
+	for check in "clang-format:make format-check" \
+		"cppcheck:cppcheck --error-exitcode=1 --enable=warning,performance,portability --std=c11 -D_GNU_SOURCE -Isrc --inline-suppr -q src"; do
+		if ${check#*:} >"$OUT/lint/${check%%:*}.log" 2>&1; then
+			pass "lint:${check%%:*}"
+		else
+			failed "lint:${check%%:*}" "$OUT/lint/${check%%:*}.log"
+		fi
+	done
+fi
+
 if [ ${#FILTERS[@]} -eq 0 ] && { [ "$BUILDING" = 0 ] || [ "$have_deps" = 1 ]; }; then
 	say "unit tests"
 	run_unit build "$OUT/unit"

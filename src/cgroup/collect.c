@@ -46,6 +46,7 @@ enum {
 typedef struct file_def {
     enum cg_ctrl ctrl;
     const char *name; /* NULL: not read in this version */
+    int optional;     /* absent on some kernels (PSI): not retried once missing */
 } file_def;
 
 static const file_def files_v1[F_N] = {
@@ -61,9 +62,9 @@ static const file_def files_v1[F_N] = {
     [F_BLK_OPS] = {CG_BLKIO, "blkio.throttle.io_serviced"},
     [F_PIDS] = {CG_PIDS, "pids.current"},
     /* hybrid hosts: PSI lives in the unified hierarchy */
-    [F_PSI_CPU] = {CG_UNIFIED, "cpu.pressure"},
-    [F_PSI_MEM] = {CG_UNIFIED, "memory.pressure"},
-    [F_PSI_IO] = {CG_UNIFIED, "io.pressure"},
+    [F_PSI_CPU] = {CG_UNIFIED, "cpu.pressure", 1},
+    [F_PSI_MEM] = {CG_UNIFIED, "memory.pressure", 1},
+    [F_PSI_IO] = {CG_UNIFIED, "io.pressure", 1},
 };
 
 static const file_def files_v2[F_N] = {
@@ -78,9 +79,9 @@ static const file_def files_v2[F_N] = {
     [F_BLK_BYTES] = {CG_UNIFIED, "io.stat"},
     [F_BLK_OPS] = {CG_UNIFIED, NULL},
     [F_PIDS] = {CG_UNIFIED, "pids.current"},
-    [F_PSI_CPU] = {CG_UNIFIED, "cpu.pressure"},
-    [F_PSI_MEM] = {CG_UNIFIED, "memory.pressure"},
-    [F_PSI_IO] = {CG_UNIFIED, "io.pressure"},
+    [F_PSI_CPU] = {CG_UNIFIED, "cpu.pressure", 1},
+    [F_PSI_MEM] = {CG_UNIFIED, "memory.pressure", 1},
+    [F_PSI_IO] = {CG_UNIFIED, "io.pressure", 1},
 };
 
 /* fd states besides a real descriptor */
@@ -201,7 +202,7 @@ static long hread(cg_handle *h, int i, char *dst, size_t cap)
             int e = errno;
             if (e == EMFILE || e == ENFILE) /* out of descriptors: read it the slow way */
                 return rd(h->l->dir[f->ctrl], h->cgpath, f->name, dst, cap);
-            if (e == ENOENT && i >= F_PSI_CPU)
+            if (e == ENOENT && f->optional)
                 h->fd[i] = FD_MISSING;
             return -e;
         }

@@ -184,7 +184,7 @@ static void put_scaled(buf *b, uint64_t v, enum scale sc)
     buf_put_u64(b, v / div);
     uint64_t frac = v % div;
     if (frac) {
-        char tmp[12];
+        char tmp[12] = {0};
         for (int i = digits - 1; i >= 0; i--) {
             tmp[i] = (char)('0' + frac % 10);
             frac /= 10;
