@@ -181,7 +181,7 @@ static void t_mountinfo_hybrid(void **st)
 /* ---- fixture trees ------------------------------------------------------ */
 
 typedef struct found_set {
-    cg_found f[8];
+    cg_found f[8]; /* more than any fixture holds */
     int n;
 } found_set;
 
@@ -209,7 +209,7 @@ static void t_v2_systemd_tree(void **st)
     assert_int_equal(cg_layout_detect("tests/fixtures/cgroup/v2-systemd", &l, err, sizeof(err)), 0);
     assert_int_equal(l.mode, CG_MODE_V2);
     found_set fs = {.n = 0};
-    assert_int_equal(cg_discover(&l, collect_found, &fs), 4);
+    assert_int_equal(cg_discover(&l, collect_found, &fs), 5);
     const cg_found *d = find_id(&fs, 'a'), *p = find_id(&fs, 'b'), *k = find_id(&fs, 'c');
     assert_non_null(d);
     assert_non_null(p);
@@ -261,6 +261,13 @@ static void t_v2_systemd_tree(void **st)
     cg_handle_free(h);
     assert_true((s.has & (BS_HAS_PSI_CPU_SOME | BS_HAS_PSI_MEM_SOME | BS_HAS_PSI_IO_SOME)) == 0);
     assert_true((s.has & BS_HAS_SWAP) == 0);
+
+    /* garbage in every file ('f'): no crash, no figures, treated as gone */
+    const cg_found *g = find_id(&fs, 'f');
+    assert_non_null(g);
+    h = cg_handle_new(&l, g->path);
+    assert_int_equal(cg_collect(h, &s), -ENOENT);
+    cg_handle_free(h);
 
     /* a vanished cgroup reads as -ENOENT */
     h = cg_handle_new(&l, "/system.slice/docker-gone.scope");
