@@ -408,12 +408,14 @@ void prom_render(engine *e, const export_opts *o, buf *b)
     engine_stats es;
     engine_get_stats(e, &es);
     st_lock(st);
-    size_t live_n = 0;
+    size_t live_n = 0, hist_bytes = 0;
     for (size_t i = 0; i < st->n; i++) {
         st_entry *en = st->v[i];
         if (!en->prom_labels || en->prom_labels_gen != en->meta_gen)
             build_labels(en, o);
         live_n += live(en);
+        if (en->hist)
+            hist_bytes += ring_bytes(en->hist);
     }
     render_containers(st, b);
 
@@ -441,6 +443,8 @@ void prom_render(engine *e, const export_opts *o, buf *b)
     st_unlock(st);
 
     gauge1(b, "berth_containers", "gauge", "Containers with a live cgroup.", (double)live_n);
+    gauge1(b, "berth_history_bytes", "gauge",
+           "Heap bytes held by the per-container history rings.", (double)hist_bytes);
     gauge1(b, "berth_collect_cycles_total", "counter", "Collection cycles run.", (double)es.cycles);
     gauge1(b, "berth_collect_last_duration_seconds", "gauge",
            "Wall time of the last collection cycle.", es.last_cycle_seconds);
