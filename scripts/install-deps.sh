@@ -22,11 +22,14 @@ BUILD_PKGS=(
 # Recommends (git, xz, apparmor, needrestart, cgroupfs-mount) are not
 # needed to run containers from an imported image.
 # tmux drives `berth top` in a real terminal; clang-format and cppcheck
-# are the static checks; bc is for bench/.
+# are the static checks; bc is for bench/; zabbix-proxy-sqlite3 brings
+# zabbix_get, the real Zabbix client the tests query berth with (its proxy
+# service is not started: there is no init system to start it, and the
+# tests never need it).
 TEST_PKGS=(
 	docker.io busybox-static prometheus curl jq
 	clang libclang-rt-14-dev procps iproute2
-	tmux clang-format cppcheck bc
+	tmux clang-format cppcheck bc zabbix-proxy-sqlite3
 )
 
 usage() {

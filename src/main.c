@@ -19,6 +19,8 @@ static void usage(FILE *f)
                "            /metrics (Prometheus), /api/v1/containers (JSON) and /healthz\n"
                "  ps        one-shot table of containers with CPU, memory, network, block I/O\n"
                "  top       live full-screen view, refreshed every second\n"
+               "  services  what listens in each container, probed from inside its network\n"
+               "            namespace\n"
                "  version   print the version\n"
                "  help      this text\n"
                "\n"
@@ -47,6 +49,8 @@ int main(int argc, char **argv)
         rc = cmd_ps(argc - 1, argv + 1);
     else if (strcmp(cmd, "top") == 0)
         rc = cmd_top(argc - 1, argv + 1);
+    else if (strcmp(cmd, "services") == 0)
+        rc = cmd_services(argc - 1, argv + 1);
     else {
         fprintf(stderr, "berth: unknown command '%s'\n\n", cmd);
         usage(stderr);

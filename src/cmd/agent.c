@@ -24,6 +24,8 @@
 
 #include "cmd/cmd.h"
 #include "core/engine.h"
+#include "core/svcmon.h"
+#include "core/zbxitems.h"
 #include "export/export.h"
 #include "http/httpd.h"
 #include "util/log.h"
@@ -48,7 +50,14 @@ static void agent_usage(FILE *f)
                "  --label-allow K1,K2      Docker labels exported as container_label_*\n"
                "  --log-level LEVEL        debug, info (default), warn, error\n"
                "  --http-max-connections N default 64\n"
-               "  --http-timeout DURATION  idle HTTP connection timeout (default 10s)\n");
+               "  --http-timeout DURATION  idle HTTP connection timeout (default 10s)\n"
+               "  --no-services            do not discover or probe services in containers\n"
+               "  --services-interval D    service discovery and probe interval (default 10s)\n"
+               "  --probe-timeout D        timeout of one probe (default 1s)\n"
+               "  --zabbix-listen ADDR:PORT  answer Zabbix passive checks there (default off;\n"
+               "                           127.0.0.1:10050 is Zabbix's port)\n"
+               "  --zabbix-allow LIST      Zabbix servers/proxies allowed, IPs and CIDRs\n"
+               "                           (default 127.0.0.1,::1)\n");
 }
 
 static void set_json(httpd_resp *r, int status)
@@ -225,6 +234,8 @@ int cmd_agent(int argc, char **argv)
     int rc = 1;
     char err[512];
     httpd *h = NULL;
+    svcmon *sm = NULL;
+    zbx_server *zs = NULL;
     engine_opts eo = {.host_root = a.c.host_root,
                       .docker_host = a.c.docker_host[0] ? a.c.docker_host : NULL,
                       .use_docker = a.c.docker,
@@ -242,6 +253,34 @@ int cmd_agent(int argc, char **argv)
     if (engine_start(a.e, err, sizeof(err)) < 0) {
         log_error("agent", "%s", err);
         goto out;
+    }
+    if (a.c.services && svcmon_start(a.e, a.c.services_interval_ms, (int)a.c.probe_timeout_ms, &sm,
+                                     err, sizeof(err)) < 0) {
+        log_error("agent", "%s", err);
+        goto out;
+    }
+    if (a.c.zabbix_listen[0]) {
+        /* "ADDR:PORT" or "[v6]:PORT" */
+        char zaddr[80];
+        snprintf(zaddr, sizeof(zaddr), "%s", a.c.zabbix_listen);
+        char *colon = strrchr(zaddr, ':');
+        *colon = '\0';
+        char *host = zaddr;
+        if (host[0] == '[') {
+            host++;
+            host[strlen(host) - 1] = '\0';
+        }
+        zbx_opts zo = {.addr = host[0] ? host : "127.0.0.1",
+                       .port = atoi(colon + 1),
+                       .allow = a.c.zabbix_allow,
+                       .version = BERTH_VERSION};
+        if (zbx_start(&zo, zbxitems_get, a.e, &zs, err, sizeof(err)) < 0) {
+            log_error("agent", "cannot start the Zabbix listener on %s: %s", a.c.zabbix_listen,
+                      err);
+            goto out;
+        }
+        log_info("agent", "Zabbix passive checks on %s:%d (allowed: %s)", zo.addr, zbx_port(zs),
+                 a.c.zabbix_allow);
     }
     httpd_opts ho = {.addr = a.c.listen_addr,
                      .port = a.c.listen_port,
@@ -262,6 +301,8 @@ int cmd_agent(int argc, char **argv)
 out:
     if (h)
         httpd_stop(h);
+    zbx_stop(zs);
+    svcmon_stop(sm);
     engine_free(a.e);
     if (rc == 0)
         log_info("agent", "stopped");

@@ -36,13 +36,30 @@ int cmd_load_config(cfg *c, int argc, char **argv)
 
 int cmd_config_flag(cfg *c, int argc, char **argv, int *i)
 {
-    static const char *const keys[] = {"listen",       "interval",    "history",
-                                       "host_root",    "docker_host", "docker",
-                                       "label_allow",  "log_level",   "http_max_connections",
-                                       "http_timeout", "config",      NULL};
+    static const char *const keys[] = {"listen",
+                                       "interval",
+                                       "history",
+                                       "host_root",
+                                       "docker_host",
+                                       "docker",
+                                       "label_allow",
+                                       "log_level",
+                                       "http_max_connections",
+                                       "http_timeout",
+                                       "services",
+                                       "services_interval",
+                                       "probe_timeout",
+                                       "zabbix_listen",
+                                       "zabbix_allow",
+                                       "config",
+                                       NULL};
     const char *a = argv[*i];
     if (strcmp(a, "--no-docker") == 0) {
         c->docker = 0;
+        return 1;
+    }
+    if (strcmp(a, "--no-services") == 0) {
+        c->services = 0;
         return 1;
     }
     if (strncmp(a, "--", 2) != 0)

@@ -169,6 +169,27 @@ static json_t *container_json(const st_entry *en)
     }
     if (psi)
         json_object_set_new(o, "pressure", psi);
+    json_t *svcs = json_array();
+    for (size_t i = 0; i < en->n_svcs; i++) {
+        const st_service *sv = &en->svcs[i];
+        json_t *js = json_object();
+        json_object_set_new(js, "proto", json_string(sv->proto == 2 ? "udp" : "tcp"));
+        json_object_set_new(js, "addr", json_string(sv->addr));
+        json_object_set_new(js, "port", json_integer(sv->port));
+        json_object_set_new(js, "pid", json_integer(sv->pid));
+        json_object_set_new(js, "process", json_string(sv->process));
+        json_object_set_new(js, "uid", json_integer(sv->uid));
+        json_object_set_new(js, "probed", json_boolean(sv->probed));
+        if (sv->probed) {
+            json_object_set_new(js, "up", json_boolean(sv->up));
+            json_object_set_new(js, "latency_seconds", json_real(sv->latency_s));
+            json_object_set_new(js, "error", json_string(sv->error));
+            json_object_set_new(js, "checked_ms", json_integer(sv->checked_ms));
+        }
+        json_object_set_new(js, "since_ms", json_integer(sv->since_ms));
+        json_array_append_new(svcs, js);
+    }
+    json_object_set_new(o, "services", svcs);
     return o;
 }
 

@@ -377,6 +377,51 @@ static void render_containers(store *st, buf *b)
         buf_puts(b, cg_runtime_name((enum cg_runtime)en->runtime));
         buf_puts(b, "\"} 1\n");
     }
+    /* services found listening in the container, and their probes */
+    static const struct {
+        const char *name, *type, *help;
+        int probed_only;
+    } svc_fams[] = {
+        {"berth_service_listening", "gauge",
+         "A socket listening in the container's network namespace; always 1.", 0},
+        {"berth_service_up", "gauge",
+         "1 when the last probe from inside the container's network namespace succeeded.", 1},
+        {"berth_service_probe_seconds", "gauge", "Duration of the last probe.", 1},
+    };
+    for (int f = 0; f < 3; f++) {
+        header = 0;
+        for (size_t i = 0; i < st->n; i++) {
+            st_entry *en = st->v[i];
+            if (!live(en))
+                continue;
+            for (size_t k = 0; k < en->n_svcs; k++) {
+                const st_service *sv = &en->svcs[k];
+                if (svc_fams[f].probed_only && !sv->probed)
+                    continue;
+                if (!header) {
+                    family(b, svc_fams[f].name, svc_fams[f].type, svc_fams[f].help);
+                    header = 1;
+                }
+                buf_puts(b, svc_fams[f].name);
+                buf_puts(b, en->prom_labels);
+                buf_puts(b, sv->proto == 2 ? ",proto=\"udp\",addr=\"" : ",proto=\"tcp\",addr=\"");
+                prom_escape(b, sv->addr);
+                buf_puts(b, "\",port=\"");
+                buf_put_u64(b, (uint64_t)sv->port);
+                buf_puts(b, "\",process=\"");
+                prom_escape(b, sv->process);
+                buf_puts(b, "\"} ");
+                if (f == 0)
+                    buf_putc(b, '1');
+                else if (f == 1)
+                    buf_putc(b, sv->up ? '1' : '0');
+                else
+                    buf_put_double(b, sv->latency_s);
+                buf_putc(b, '\n');
+            }
+        }
+    }
+
     header = 0;
     for (size_t i = 0; i < st->n; i++) {
         st_entry *en = st->v[i];
@@ -443,8 +488,8 @@ void prom_render(engine *e, const export_opts *o, buf *b)
     st_unlock(st);
 
     gauge1(b, "berth_containers", "gauge", "Containers with a live cgroup.", (double)live_n);
-    gauge1(b, "berth_history_bytes", "gauge",
-           "Heap bytes held by the per-container history rings.", (double)hist_bytes);
+    gauge1(b, "berth_history_bytes", "gauge", "Heap bytes held by the per-container history rings.",
+           (double)hist_bytes);
     gauge1(b, "berth_collect_cycles_total", "counter", "Collection cycles run.", (double)es.cycles);
     gauge1(b, "berth_collect_last_duration_seconds", "gauge",
            "Wall time of the last collection cycle.", es.last_cycle_seconds);

@@ -18,6 +18,7 @@ store *st_new(int64_t history_ms)
 static void entry_free(st_entry *e)
 {
     cg_handle_free(e->cgh);
+    free(e->svcs);
     bmeta_clear(&e->meta);
     if (e->hist)
         ring_free(e->hist);
@@ -130,6 +131,9 @@ void st_drop_cgroup(st_entry *e)
     e->collects = 0;
     cg_handle_free(e->cgh);
     e->cgh = NULL;
+    free(e->svcs);
+    e->svcs = NULL;
+    e->n_svcs = 0;
     memset(&e->cur, 0, sizeof(e->cur));
     memset(&e->prev, 0, sizeof(e->prev));
     if (e->hist) {
@@ -181,4 +185,57 @@ void st_rates_of(const st_entry *e, st_rates *r)
 const char *st_name(const st_entry *e)
 {
     return e->has_meta && e->meta.name[0] ? e->meta.name : e->short_id;
+}
+
+void st_set_services(st_entry *e, const st_service *svcs, size_t n, size_t cap)
+{
+    /* A TCP service that stopped listening stays, down, until it comes
+     * back or the container goes: an alert on berth_service_up == 0 must
+     * not turn into a vanished series. Bounded by cap. */
+    size_t gone = 0;
+    for (size_t j = 0; j < e->n_svcs; j++) {
+        const st_service *o = &e->svcs[j];
+        int found = 0;
+        for (size_t i = 0; i < n && !found; i++)
+            found = o->proto == svcs[i].proto && o->port == svcs[i].port &&
+                    strcmp(o->addr, svcs[i].addr) == 0;
+        gone += !found && o->probed;
+    }
+    size_t total = n + gone > cap ? cap : n + gone; /* listening ones first */
+    st_service *v = total ? malloc(total * sizeof(*v)) : NULL;
+    if (total && !v)
+        abort();
+    size_t w = 0;
+    for (size_t i = 0; i < n && w < total; i++) {
+        v[w] = svcs[i];
+        for (size_t j = 0; j < e->n_svcs; j++) {
+            const st_service *o = &e->svcs[j];
+            if (o->proto == v[w].proto && o->port == v[w].port && strcmp(o->addr, v[w].addr) == 0 &&
+                o->up == v[w].up) {
+                v[w].since_ms = o->since_ms;
+                break;
+            }
+        }
+        w++;
+    }
+    for (size_t j = 0; j < e->n_svcs && w < total; j++) {
+        const st_service *o = &e->svcs[j];
+        int found = 0;
+        for (size_t i = 0; i < n && !found; i++)
+            found = o->proto == svcs[i].proto && o->port == svcs[i].port &&
+                    strcmp(o->addr, svcs[i].addr) == 0;
+        if (found || !o->probed)
+            continue;
+        v[w] = *o;
+        if (o->up) {
+            v[w].up = 0;
+            v[w].since_ms = n ? svcs[0].since_ms : o->checked_ms;
+        }
+        v[w].latency_s = 0;
+        snprintf(v[w].error, sizeof(v[w].error), "not listening");
+        w++;
+    }
+    free(e->svcs);
+    e->svcs = v;
+    e->n_svcs = w;
 }

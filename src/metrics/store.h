@@ -40,6 +40,22 @@ enum {
     ST_H_NFIELDS
 };
 
+/* A service found listening in a container, with its last probe. */
+typedef struct st_service {
+    int proto; /* SVC_TCP or SVC_UDP (services/svc.h) */
+    char addr[46];
+    int port;
+    int pid;
+    char process[16];
+    unsigned uid;
+    int probed;         /* TCP listeners are probed; UDP ones only listed */
+    int up;             /* last probe */
+    double latency_s;   /* last probe's connect time */
+    char error[96];     /* "" when up */
+    int64_t since_ms;   /* wall time the service appeared or its up/down changed */
+    int64_t checked_ms; /* wall time of the last probe */
+} st_service;
+
 typedef struct st_entry {
     char id[65];
     char short_id[13];        /* first 12 hex digits, as docker ps shows */
@@ -57,6 +73,10 @@ typedef struct st_entry {
     bspec spec;
     bsample cur, prev; /* prev valid when collects >= 2 */
     ring *hist;
+
+    /* Services (owned array), replaced whole by the services thread. */
+    st_service *svcs;
+    size_t n_svcs;
 
     /* Exporter cache: the Prometheus label set, rebuilt when meta changes. */
     char *prom_labels;
@@ -106,6 +126,10 @@ void st_sweep(store *s);
 void st_rates_of(const st_entry *e, st_rates *r);
 /* Name to show: Docker name, else the short id. */
 const char *st_name(const st_entry *e);
+/* Replaces an entry's services with a copy of svcs[0..n), keeping since_ms of
+ * services whose up/down did not change; probed services missing from svcs
+ * are kept as down ("not listening"), up to cap entries in all. */
+void st_set_services(st_entry *e, const st_service *svcs, size_t n, size_t cap);
 /* Sum of non-loopback interfaces. */
 void st_net_totals(const bsample *smp, uint64_t *rx, uint64_t *tx);
 

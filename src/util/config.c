@@ -19,6 +19,10 @@ void cfg_defaults(cfg *c)
     snprintf(c->log_level, sizeof(c->log_level), "info");
     c->http_max_conns = 64;
     c->http_timeout_s = 10;
+    c->services = 1;
+    c->services_interval_ms = 10000;
+    c->probe_timeout_ms = 1000;
+    snprintf(c->zabbix_allow, sizeof(c->zabbix_allow), "127.0.0.1,::1");
 }
 
 int cfg_parse_duration(const char *s, int64_t *ms)
@@ -127,17 +131,40 @@ int cfg_set(cfg *c, const char *key, const char *v, char *err, size_t errlen)
         return set_str(c->host_root, sizeof(c->host_root), v, key, err, errlen);
     if (strcmp(key, "docker_host") == 0)
         return set_str(c->docker_host, sizeof(c->docker_host), v, key, err, errlen);
-    if (strcmp(key, "docker") == 0) {
+    if (strcmp(key, "docker") == 0 || strcmp(key, "services") == 0) {
+        int *dst = key[0] == 'd' ? &c->docker : &c->services;
         if (strcmp(v, "on") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
-            c->docker = 1;
+            *dst = 1;
         else if (strcmp(v, "off") == 0 || strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
-            c->docker = 0;
+            *dst = 0;
         else {
-            snprintf(err, errlen, "docker: want on or off, got '%s'", v);
+            snprintf(err, errlen, "%s: want on or off, got '%s'", key, v);
             return -EINVAL;
         }
         return 0;
     }
+    if (strcmp(key, "services_interval") == 0 || strcmp(key, "probe_timeout") == 0) {
+        int probe = key[0] == 'p';
+        if (cfg_parse_duration(v, &ms) < 0 || ms < 100 || ms > (probe ? 60000 : 3600000)) {
+            snprintf(err, errlen, "%s: want a duration from 100ms to %s, got '%s'", key,
+                     probe ? "60s" : "1h", v);
+            return -EINVAL;
+        }
+        *(probe ? &c->probe_timeout_ms : &c->services_interval_ms) = ms;
+        return 0;
+    }
+    if (strcmp(key, "zabbix_listen") == 0) {
+        const char *colon = strrchr(v, ':');
+        long port;
+        if (strcmp(v, "off") != 0 && (!colon || parse_uint(colon + 1, 1, 65535, &port) < 0)) {
+            snprintf(err, errlen, "zabbix_listen: want ADDR:PORT or off, got '%s'", v);
+            return -EINVAL;
+        }
+        return set_str(c->zabbix_listen, sizeof(c->zabbix_listen), strcmp(v, "off") ? v : "", key,
+                       err, errlen);
+    }
+    if (strcmp(key, "zabbix_allow") == 0)
+        return set_str(c->zabbix_allow, sizeof(c->zabbix_allow), v, key, err, errlen);
     if (strcmp(key, "label_allow") == 0)
         return set_labels(c, v, err, errlen);
     if (strcmp(key, "log_level") == 0) {
@@ -245,9 +272,11 @@ void cfg_dump(const cfg *c, char *out, size_t outlen)
     snprintf(out, outlen,
              "listen %s:%d\ninterval %lldms\nhistory %llds\nhost_root %s\ndocker_host %s\n"
              "docker %s\nlabel_allow %s\nlog_level %s\nhttp_max_connections %u\n"
-             "http_timeout %us\n",
+             "http_timeout %us\nservices %s\nservices_interval %lldms\nprobe_timeout %lldms\n",
              c->listen_addr, c->listen_port, (long long)c->interval_ms,
              (long long)(c->history_ms / 1000), c->host_root[0] ? c->host_root : "/",
              c->docker_host[0] ? c->docker_host : "(default)", c->docker ? "on" : "off",
-             labels[0] ? labels : "(none)", c->log_level, c->http_max_conns, c->http_timeout_s);
+             labels[0] ? labels : "(none)", c->log_level, c->http_max_conns, c->http_timeout_s,
+             c->services ? "on" : "off", (long long)c->services_interval_ms,
+             (long long)c->probe_timeout_ms);
 }

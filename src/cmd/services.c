@@ -1,0 +1,178 @@
+/*
+ * berth services: what listens in each container, and whether it answers.
+ *
+ * Like ps it asks a running agent first (its services thread probes every
+ * 10 s); with no agent it runs one discovery and probe pass itself. Both
+ * paths go through the same JSON (GET /api/v1/containers), so the table and
+ * --json show exactly what the API serves.
+ */
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "core/engine.h"
+#include "core/svcmon.h"
+#include "export/export.h"
+#include "util/log.h"
+
+static size_t on_body(char *p, size_t sz, size_t n, void *arg)
+{
+    buf *b = arg;
+    if (b->len + sz * n > (64u << 20))
+        return 0;
+    buf_append(b, p, sz * n);
+    return sz * n;
+}
+
+static int agent_containers(const char *base, buf *out)
+{
+    char url[512];
+    snprintf(url, sizeof(url), "%s/api/v1/containers", base);
+    CURL *c = curl_easy_init();
+    if (!c)
+        return -1;
+    long code = 0;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 200L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 3000L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    int rc = curl_easy_perform(c) == CURLE_OK &&
+                     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code == 200
+                 ? 0
+                 : -1;
+    curl_easy_cleanup(c);
+    return rc;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return v ? v : "";
+}
+
+int cmd_services(int argc, char **argv)
+{
+    cfg c;
+    cfg_defaults(&c);
+    int json = 0, use_agent = 1, rc = 1;
+    const char *only = NULL, *agent_url = NULL;
+    if (cmd_load_config(&c, argc, argv) < 0)
+        return 2;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int r = cmd_config_flag(&c, argc, argv, &i);
+        if (r < 0)
+            return 2;
+        if (r > 0)
+            continue;
+        if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else if (strcmp(argv[i], "--no-agent") == 0)
+            use_agent = 0;
+        else if ((v = cmd_flag_value("--agent", argc, argv, &i)))
+            agent_url = v;
+        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: berth services [NAME] [--json] [--no-agent] [--agent URL]\n"
+                   "                      [--probe-timeout 1s] [--host-root DIR]\n"
+                   "Lists what listens in each container (TCP and UDP, IPv4 and IPv6,\n"
+                   "with the owning process) and whether it answers a probe made from\n"
+                   "inside the container's network namespace.\n");
+            return 0;
+        } else if (argv[i][0] != '-' && !only)
+            only = argv[i];
+        else {
+            fprintf(stderr, "berth services: unknown option '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    log_set_level(LOG_WARN);
+    if (c.host_root[0] || !c.docker)
+        use_agent = 0;
+    char defurl[128];
+    if (!agent_url) {
+        snprintf(defurl, sizeof(defurl), "http://%s:%d",
+                 strcmp(c.listen_addr, "0.0.0.0") == 0 ? "127.0.0.1" : c.listen_addr,
+                 c.listen_port);
+        agent_url = defurl;
+    }
+    buf body = BUF_INIT;
+    engine *e = NULL;
+    json_t *arr = NULL;
+    if (!use_agent || agent_containers(agent_url, &body) < 0) {
+        char err[512];
+        engine_opts eo = {.host_root = c.host_root,
+                          .docker_host = c.docker_host[0] ? c.docker_host : NULL,
+                          .use_docker = c.docker};
+        if (engine_new(&eo, &e, err, sizeof(err)) < 0) {
+            fprintf(stderr, "berth services: %s\n", err);
+            goto out;
+        }
+        engine_collect_once(e);
+        if (c.docker && engine_docker_sync(e, 0, 0, err, sizeof(err)) < 0)
+            fprintf(stderr, "berth services: Docker API unavailable (%s); ids only\n", err);
+        svcmon_pass(e, (int)c.probe_timeout_ms);
+        buf_reset(&body);
+        json_render_containers(e, 0, NULL, &body);
+    }
+    arr = json_loadb(body.data, body.len, 0, NULL);
+    if (!json_is_array(arr)) {
+        fprintf(stderr, "berth services: unexpected answer from %s\n", agent_url);
+        goto out;
+    }
+    json_t *flat = json_array();
+    size_t i;
+    json_t *ct;
+    json_array_foreach(arr, i, ct)
+    {
+        const char *name = jstr(ct, "name");
+        if (only && strcmp(only, name) != 0 && strncmp(jstr(ct, "id"), only, strlen(only)) != 0)
+            continue;
+        size_t k;
+        json_t *sv;
+        json_array_foreach(json_object_get(ct, "services"), k, sv)
+        {
+            json_t *row = json_deep_copy(sv);
+            json_object_set_new(row, "container", json_string(name));
+            json_object_set_new(row, "id", json_string(jstr(ct, "id")));
+            json_array_append_new(flat, row);
+        }
+    }
+    if (json) {
+        char *s = json_dumps(flat, JSON_COMPACT | JSON_REAL_PRECISION(6));
+        puts(s ? s : "[]");
+        free(s);
+    } else {
+        printf("%-24s %-5s %-16s %-6s %-16s %-7s %-5s %-10s %s\n", "CONTAINER", "PROTO", "ADDRESS",
+               "PORT", "PROCESS", "PID", "STATE", "LATENCY", "ERROR");
+        json_t *row;
+        json_array_foreach(flat, i, row)
+        {
+            int probed = json_is_true(json_object_get(row, "probed"));
+            int up = json_is_true(json_object_get(row, "up"));
+            char lat[32] = "-";
+            if (probed)
+                snprintf(lat, sizeof(lat), "%.2fms",
+                         json_number_value(json_object_get(row, "latency_seconds")) * 1000);
+            printf("%-24.24s %-5s %-16s %-6lld %-16s %-7lld %-5s %-10s %s\n",
+                   jstr(row, "container"), jstr(row, "proto"), jstr(row, "addr"),
+                   (long long)json_integer_value(json_object_get(row, "port")),
+                   jstr(row, "process"), (long long)json_integer_value(json_object_get(row, "pid")),
+                   !probed ? "open"
+                   : up    ? "up"
+                           : "down",
+                   lat, jstr(row, "error"));
+        }
+    }
+    json_decref(flat);
+    rc = 0;
+out:
+    json_decref(arr);
+    buf_free(&body);
+    engine_free(e);
+    return rc;
+}

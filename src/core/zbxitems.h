@@ -1,0 +1,41 @@
+/*
+ * zbxitems: berth's Zabbix item keys, answered from the store for the
+ * Zabbix passive-check listener (zabbix/zbx.h). Items name containers by
+ * name, not id, so their history survives re-creation (docker compose up,
+ * swarm updates) as long as the name stays.
+ *
+ * Low-level discovery (JSON arrays, macros in upper case):
+ *   berth.containers.discovery          {#CONTAINER.NAME} {#CONTAINER.ID} {#IMAGE}
+ *   berth.services.discovery            {#CONTAINER.NAME} {#PORT} {#PROTO} {#PROCESS} {#ADDR}
+ * Items (NAME = container name):
+ *   berth.containers.count              running containers
+ *   berth.container.state[NAME]         running, exited... (text)
+ *   berth.container.health[NAME]        healthy, unhealthy, starting or "" (text)
+ *   berth.container.restarts[NAME]      RestartCount
+ *   berth.container.cpu[NAME]           CPU in cores (1.0 = one CPU), last interval
+ *   berth.container.cpu.throttled[NAME] share of CFS periods throttled, last interval
+ *   berth.container.cpu.limit[NAME]     CPU limit in cores, 0 = none
+ *   berth.container.memory[NAME]        working set, bytes
+ *   berth.container.memory.usage[NAME]  usage incl. page cache, bytes
+ *   berth.container.memory.limit[NAME]  limit, bytes, 0 = none
+ *   berth.container.memory.pused[NAME]  working set in % of the limit (of host memory if none)
+ *   berth.container.oom_kills[NAME]     OOM kills (counter)
+ *   berth.container.net.rx[NAME]        received bytes per second (all but lo)
+ *   berth.container.net.tx[NAME]        transmitted bytes per second
+ *   berth.container.blk.read[NAME]      block bytes read per second
+ *   berth.container.blk.write[NAME]     block bytes written per second
+ *   berth.container.pids[NAME]          tasks
+ *   berth.service.up[NAME,PORT,PROTO]   1 when the last probe succeeded (PROTO default tcp)
+ *   berth.service.latency[NAME,PORT,PROTO] seconds of the last probe
+ */
+#ifndef BERTH_ZBXITEMS_H
+#define BERTH_ZBXITEMS_H
+
+#include "core/engine.h"
+#include "util/buf.h"
+#include "zabbix/zbx.h"
+
+/* A zbx_item_cb; arg is the engine. */
+int zbxitems_get(const zbx_key *key, buf *out, void *arg);
+
+#endif

@@ -1,0 +1,287 @@
+/*
+ * svc_parse: the pure parsers of the services module (see svc.h). They read
+ * text the kernel or a peer produced and never touch the filesystem, so each
+ * has unit tests on captured input and a libFuzzer target
+ * (fuzz/fuzz_services.c).
+ *
+ * A /proc/net/{tcp,udp}[6] line, as printed by tcp4_seq_show() and friends:
+ *
+ *   "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when
+ *       retrnsmt   uid  timeout inode ..."
+ *   "   0: 0100007F:1F91 00000000:0000 0A 00000000:00000000 00:00000000
+ *       00000000     0        0 986680 1 000000004f6bf63e 100 0 0 10 0"
+ *
+ * Addresses are "%08X" of each 32-bit word of the address as it sits in
+ * memory, read as a host-order integer: one word for IPv4, four for IPv6.
+ * Parsing each word back into an integer and storing it in memory restores
+ * the original bytes on any endianness. Ports are "%04X" of the host-order
+ * port. Every field is validated; a line that does not match is skipped as a
+ * whole, so garbage yields no listener rather than a wrong one.
+ */
+#include "services/svc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <string.h>
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+static const char *skip_sp(const char *p, const char *e)
+{
+    while (p < e && (*p == ' ' || *p == '\t'))
+        p++;
+    return p;
+}
+
+static const char *skip_token(const char *p, const char *e)
+{
+    while (p < e && *p != ' ' && *p != '\t')
+        p++;
+    return p;
+}
+
+/* Exactly n hex digits (n <= 8) into *v. Returns the end or NULL. */
+static const char *hex_word(const char *p, const char *e, int n, uint32_t *v)
+{
+    uint32_t x = 0;
+    if (e - p < n)
+        return NULL;
+    for (int i = 0; i < n; i++) {
+        int d = hexval(p[i]);
+        if (d < 0)
+            return NULL;
+        x = (x << 4) | (uint32_t)d;
+    }
+    *v = x;
+    return p + n;
+}
+
+/* Decimal into *v, at least one digit, no overflow past max. */
+static const char *dec_u64(const char *p, const char *e, uint64_t max, uint64_t *v)
+{
+    uint64_t x = 0;
+    const char *s = p;
+    while (p < e && *p >= '0' && *p <= '9') {
+        uint64_t d = (uint64_t)(*p - '0');
+        if (x > (max - d) / 10)
+            return NULL;
+        x = x * 10 + d;
+        p++;
+    }
+    if (p == s)
+        return NULL;
+    *v = x;
+    return p;
+}
+
+/* "ADDR:PORT" in the kernel's hex. Fills the address bytes (4 or 16) and the
+ * port; returns the end or NULL. */
+static const char *endpoint(const char *p, const char *e, int v6, unsigned char addr[16],
+                            unsigned *port)
+{
+    int words = v6 ? 4 : 1;
+    for (int i = 0; i < words; i++) {
+        uint32_t w;
+        p = hex_word(p, e, 8, &w);
+        if (!p)
+            return NULL;
+        memcpy(addr + 4 * i, &w, 4);
+    }
+    if (p >= e || *p != ':')
+        return NULL;
+    p++;
+    /* the kernel prints %04X; accept 1..4 digits */
+    uint32_t x = 0;
+    int nd = 0;
+    while (p < e && nd < 5) {
+        int d = hexval(*p);
+        if (d < 0)
+            break;
+        x = (x << 4) | (uint32_t)d;
+        p++;
+        nd++;
+    }
+    if (nd == 0 || nd > 4)
+        return NULL;
+    *port = x;
+    return p;
+}
+
+static int all_zero(const unsigned char *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i])
+            return 0;
+    return 1;
+}
+
+/* One line [p, e); complete when it ended with a newline. Returns 1 and
+ * fills *l for a listener, else 0. */
+static int parse_line(const char *p, const char *e, int complete, int proto, int v6,
+                      svc_listener *l)
+{
+    unsigned char la[16], ra[16];
+    unsigned lport, rport;
+    uint32_t st;
+    uint64_t slot, uid, inode;
+
+    p = skip_sp(p, e);
+    p = dec_u64(p, e, UINT64_MAX, &slot);
+    if (!p || p >= e || *p != ':')
+        return 0; /* the header line, or garbage */
+    p = skip_sp(p + 1, e);
+    p = endpoint(p, e, v6, la, &lport);
+    if (!p || p >= e || *p != ' ')
+        return 0;
+    p = endpoint(skip_sp(p, e), e, v6, ra, &rport);
+    if (!p || p >= e || *p != ' ')
+        return 0;
+    p = hex_word(skip_sp(p, e), e, 2, &st);
+    if (!p || p >= e || *p != ' ')
+        return 0;
+    /* tx_queue:rx_queue, tr:tm->when, retrnsmt: not needed */
+    for (int i = 0; i < 3; i++) {
+        const char *s = skip_sp(p, e);
+        p = skip_token(s, e);
+        if (p == s)
+            return 0;
+    }
+    p = dec_u64(skip_sp(p, e), e, UINT_MAX, &uid);
+    if (!p || p >= e || *p != ' ')
+        return 0;
+    const char *s = skip_sp(p, e);
+    p = skip_token(s, e); /* timeout */
+    if (p == s)
+        return 0;
+    p = dec_u64(skip_sp(p, e), e, UINT64_MAX, &inode);
+    if (!p)
+        return 0;
+    /* The inode must be followed by a separator; at the end of an
+     * unterminated (cut) line it may itself be cut. */
+    if (p < e ? (*p != ' ' && *p != '\t') : !complete)
+        return 0;
+
+    size_t alen = v6 ? 16 : 4;
+    if (proto == SVC_TCP) {
+        if (st != 0x0A)
+            return 0;
+    } else {
+        if (st != 0x07 || rport != 0 || !all_zero(ra, alen))
+            return 0;
+    }
+    if (lport == 0)
+        return 0;
+
+    memset(l, 0, sizeof(*l));
+    if (!inet_ntop(v6 ? AF_INET6 : AF_INET, la, l->addr, sizeof(l->addr)))
+        return 0;
+    l->proto = proto;
+    l->v6 = v6 ? 1 : 0;
+    l->port = (int)lport;
+    l->inode = inode;
+    l->sock_uid = (unsigned)uid;
+    return 1;
+}
+
+size_t svc_parse_proc_net(const char *buf, size_t len, int proto, int v6, svc_listener *out,
+                          size_t max)
+{
+    size_t n = 0;
+
+    if (!buf || (proto != SVC_TCP && proto != SVC_UDP))
+        return 0;
+    const char *p = buf, *end = buf + len;
+    while (p < end && n < max) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl ? nl : end;
+        if (parse_line(p, e, nl != NULL, proto, v6, &out[n]))
+            n++;
+        p = nl ? nl + 1 : end;
+    }
+    return n;
+}
+
+size_t svc_parse_pids(const char *buf, size_t len, int *out, size_t max)
+{
+    size_t n = 0;
+
+    if (!buf)
+        return 0;
+    const char *p = buf, *end = buf + len;
+    while (p < end && n < max) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl ? nl : end;
+        uint64_t v;
+        const char *q = dec_u64(skip_sp(p, e), e, INT_MAX, &v);
+        if (q && skip_sp(q, e) == e && v > 0)
+            out[n++] = (int)v;
+        p = nl ? nl + 1 : end;
+    }
+    return n;
+}
+
+int svc_parse_http_status(const char *buf, size_t len)
+{
+    static const char proto[] = "HTTP/";
+    size_t np = sizeof(proto) - 1;
+    size_t k = len < np ? len : np;
+
+    if (!buf || memcmp(buf, proto, k) != 0)
+        return -EINVAL; /* fail early: not waiting for a line that cannot match */
+    const char *nl = memchr(buf, '\n', len);
+    if (!nl)
+        return -EAGAIN;
+    const char *p = buf + np, *e = nl;
+    /* HTTP/D.D SP DDD (SP reason)? CR? LF */
+    if (e - p < 7 || p[0] < '0' || p[0] > '9' || p[1] != '.' || p[2] < '0' || p[2] > '9' ||
+        p[3] != ' ')
+        return -EINVAL;
+    p += 4;
+    int code = 0;
+    for (int i = 0; i < 3; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -EINVAL;
+        code = code * 10 + (p[i] - '0');
+    }
+    p += 3;
+    if (p < e && *p != ' ' && *p != '\r')
+        return -EINVAL;
+    if (code < 100)
+        return -EINVAL;
+    return code;
+}
+
+int svc_parse_status_uid(const char *buf, size_t len, unsigned *euid)
+{
+    if (!buf)
+        return -EINVAL;
+    const char *p = buf, *end = buf + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl ? nl : end;
+        if (e - p > 4 && memcmp(p, "Uid:", 4) == 0) {
+            uint64_t ruid, eu;
+            const char *q = dec_u64(skip_sp(p + 4, e), e, UINT_MAX, &ruid);
+            if (!q)
+                return -EINVAL;
+            q = dec_u64(skip_sp(q, e), e, UINT_MAX, &eu);
+            if (!q)
+                return -EINVAL;
+            *euid = (unsigned)eu;
+            return 0;
+        }
+        p = nl ? nl + 1 : end;
+    }
+    return -EINVAL;
+}
