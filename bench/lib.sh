@@ -5,10 +5,12 @@
 BERTH_BIN=${BERTH_BIN:-build/berth}
 IMAGE=${IMAGE:-berth-test:latest}
 
-bench_containers_up() { # N: start N idle containers
+bench_containers_up() { # N [CMD...]: start N containers (idle by default)
     local n=$1 i
+    shift
+    [ $# -gt 0 ] || set -- sleep 36000
     for ((i = 0; i < n; i++)); do
-        docker run -d --label berth-bench=1 --name "bench-$i" "$IMAGE" sleep 36000 >/dev/null
+        docker run -d --label berth-bench=1 --name "bench-$i" "$IMAGE" "$@" >/dev/null
     done
 }
 
@@ -30,7 +32,8 @@ bench_cgroups_up() {
     done
     [ ${#ctrls[@]} -gt 0 ] || ctrls=(/sys/fs/cgroup) # pure v2
     for ((i = 0; i < n; i++)); do
-        id=$(printf '%064x' $((0xbe000000 + i)))
+        # varying digits first, so short ids (and names) differ too
+        id=$(printf '%08x%056x' "$i" $((0xbe)))
         sleep 36000 &
         pid=$!
         BENCH_CG_PIDS+=("$pid")
