@@ -85,6 +85,9 @@ typedef int (*cg_found_cb)(const cg_found *f, void *arg);
 #define CG_MAX_DEPTH 10
 int cg_discover(const cg_layout *l, cg_found_cb cb, void *arg);
 
+/* Path of a container's cgroup.procs (memory hierarchy in v1, unified in v2). */
+void cg_procs_path(const cg_layout *l, const char *cgpath, char *out, size_t cap);
+
 /* ---- pure parsers ------------------------------------------------------ */
 
 #define CG_MAX UINT64_MAX /* "max" in a limit file */

@@ -110,13 +110,9 @@ struct cg_handle {
  * cAdvisor's dynamic housekeeping, with a short, fixed bound. */
 #define CG_FULL_EVERY 10
 
-/* Reads dir/cgpath/file into dst (NUL-terminated). Returns length or -errno. */
-static long rd(const char *dir, const char *cgpath, const char *file, char *dst, size_t cap)
+/* Reads a whole small file into dst (NUL-terminated). Returns length or -errno. */
+static long rd_path(const char *path, char *dst, size_t cap)
 {
-    char path[CG_PATH_MAX * 2 + 64];
-    if (!dir[0])
-        return -ENOENT;
-    snprintf(path, sizeof(path), "%s%s/%s", dir, cgpath, file);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -errno;
@@ -137,6 +133,16 @@ static long rd(const char *dir, const char *cgpath, const char *file, char *dst,
     close(fd);
     dst[len] = '\0';
     return (long)len;
+}
+
+/* Reads dir/cgpath/file into dst. */
+static long rd(const char *dir, const char *cgpath, const char *file, char *dst, size_t cap)
+{
+    char path[CG_PATH_MAX * 2 + 64];
+    if (!dir[0])
+        return -ENOENT;
+    snprintf(path, sizeof(path), "%s%s/%s", dir, cgpath, file);
+    return rd_path(path, dst, cap);
 }
 
 static int rd_u64(const char *dir, const char *cgpath, const char *file, uint64_t *v)
@@ -261,10 +267,9 @@ static int net_attach(cg_handle *h)
 {
     char b[64];
     const cg_layout *l = h->l;
-    const char *dir = l->mode == CG_MODE_V2 ? l->dir[CG_UNIFIED] : l->dir[CG_MEMORY];
-    if (!dir[0])
-        dir = l->dir[CG_CPUACCT];
-    long n = rd(dir, h->cgpath, "cgroup.procs", b, sizeof(b));
+    char procs[CG_PATH_MAX * 2 + 32];
+    cg_procs_path(l, h->cgpath, procs, sizeof(procs));
+    long n = rd_path(procs, b, sizeof(b));
     h->pid = n > 0 ? cg_parse_first_pid(b, (size_t)n) : 0;
     if (h->pid <= 0)
         return -ENOENT; /* no process (yet) */

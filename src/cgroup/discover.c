@@ -151,3 +151,11 @@ int cg_discover(const cg_layout *l, cg_found_cb cb, void *arg)
     walk_dir(&w, fd, 0, 0);
     return w.found;
 }
+
+void cg_procs_path(const cg_layout *l, const char *cgpath, char *out, size_t cap)
+{
+    const char *dir = l->mode == CG_MODE_V2 ? l->dir[CG_UNIFIED] : l->dir[CG_MEMORY];
+    if (!dir[0])
+        dir = l->dir[CG_CPUACCT];
+    snprintf(out, cap, "%s%s/cgroup.procs", dir, cgpath);
+}

@@ -15,17 +15,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "cmd/view.h"
 #include "export/export.h"
+#include "procs/procs.h"
+#include "services/svc.h"
 #include "util/log.h"
 
 #include <jansson.h>
 
 static void ps_usage(FILE *f)
 {
-    fprintf(f, "usage: berth ps [options]\n"
+    fprintf(f, "usage: berth ps [options]       every container\n"
+               "       berth ps NAME [--json]     one container's processes (from its cgroup)\n"
                "  -a, --all            include stopped containers (from the Docker API)\n"
                "  --json               JSON array, the same objects as GET /api/v1/containers\n"
                "  --format TEMPLATE    Go-template style, e.g. '{{.Name}}\\t{{.CPUPerc}}';\n"
@@ -231,12 +235,107 @@ static long from_agent(const char *base, int all, buf *body, view_row **rows)
     return view_rows_from_json(body->data, body->len, host_mem, rows);
 }
 
+/* `berth ps NAME`: one container's processes, from its cgroup and /proc,
+ * with CPU % over the sample gap. */
+static int ps_container(const cfg *c, const char *name, int json, int64_t sample_ms)
+{
+    char err[512];
+    engine *e = NULL;
+    engine_opts eo = {.host_root = c->host_root,
+                      .docker_host = c->docker_host[0] ? c->docker_host : NULL,
+                      .use_docker = c->docker};
+    if (engine_new(&eo, &e, err, sizeof(err)) < 0) {
+        fprintf(stderr, "berth ps: %s\n", err);
+        return 1;
+    }
+    engine_collect_once(e);
+    if (c->docker)
+        engine_docker_sync(e, 0, 0, err, sizeof(err));
+    char path[CG_PATH_MAX * 2 + 32] = "";
+    store *st = engine_store(e);
+    st_lock(st);
+    for (size_t i = 0; i < st->n && !path[0]; i++) {
+        const st_entry *en = st->v[i];
+        size_t nl = strlen(name);
+        if (en->cgpath[0] &&
+            (strcmp(st_name(en), name) == 0 || (nl >= 3 && strncmp(en->id, name, nl) == 0)))
+            cg_procs_path(engine_layout(e), en->cgpath, path, sizeof(path));
+    }
+    st_unlock(st);
+    int rc = 1;
+    int *pids = malloc(4096 * sizeof(*pids));
+    pt_proc *a = calloc(4096, sizeof(*a)), *b = calloc(4096, sizeof(*b));
+    if (!pids || !a || !b)
+        goto out;
+    if (!path[0]) {
+        fprintf(stderr, "berth ps: no running container named '%s'\n", name);
+        goto out;
+    }
+    int np = svc_read_pids(path, pids, 4096);
+    if (np < 0) {
+        fprintf(stderr, "berth ps: %s: %s\n", path, strerror(-np));
+        goto out;
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < np; i++)
+        if (pt_read(c->host_root, pids[i], &a[i]) < 0)
+            a[i].pid = 0;
+    struct timespec gap = {sample_ms / 1000, (sample_ms % 1000) * 1000000};
+    nanosleep(&gap, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double dt = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    long hz = sysconf(_SC_CLK_TCK);
+    json_t *arr = json ? json_array() : NULL;
+    if (!json)
+        printf("%-8s %-8s %-6s %-5s %6s %10s %7s  %s\n", "PID", "PPID", "UID", "STATE", "CPU %",
+               "RSS", "THREADS", "COMMAND");
+    for (int i = 0; i < np; i++) {
+        if (!a[i].pid || pt_read(c->host_root, pids[i], &b[i]) < 0 ||
+            b[i].start_ticks != a[i].start_ticks)
+            continue; /* exited (or its pid reused) during the gap */
+        uint64_t t = (b[i].utime_ticks + b[i].stime_ticks) - (a[i].utime_ticks + a[i].stime_ticks);
+        double pct = dt > 0 && hz > 0 ? 100.0 * (double)t / (double)hz / dt : 0;
+        if (json) {
+            json_t *o = json_object();
+            json_object_set_new(o, "pid", json_integer(b[i].pid));
+            json_object_set_new(o, "ppid", json_integer(b[i].ppid));
+            json_object_set_new(o, "uid", json_integer(b[i].uid));
+            json_object_set_new(o, "state", json_stringn(&b[i].state, 1));
+            json_object_set_new(o, "cpu_percent", json_real(pct));
+            json_object_set_new(o, "rss_bytes", json_integer((json_int_t)b[i].rss_bytes));
+            json_object_set_new(o, "threads", json_integer((json_int_t)b[i].threads));
+            json_object_set_new(o, "comm", json_string(b[i].comm));
+            json_object_set_new(o, "command", json_string(b[i].cmdline));
+            json_array_append_new(arr, o);
+        } else {
+            char rss[32];
+            view_bytes(rss, sizeof(rss), (double)b[i].rss_bytes, 1);
+            printf("%-8d %-8d %-6u %-5c %6.1f %10s %7llu  %s\n", b[i].pid, b[i].ppid, b[i].uid,
+                   b[i].state, pct, rss, (unsigned long long)b[i].threads, b[i].cmdline);
+        }
+    }
+    if (json) {
+        char *txt = json_dumps(arr, JSON_COMPACT | JSON_REAL_PRECISION(6));
+        puts(txt ? txt : "[]");
+        free(txt);
+        json_decref(arr);
+    }
+    rc = 0;
+out:
+    free(b);
+    free(a);
+    free(pids);
+    engine_free(e);
+    return rc;
+}
+
 int cmd_ps(int argc, char **argv)
 {
     cfg c;
     cfg_defaults(&c);
     int all = 0, json = 0, no_trunc = 0, rc = 1, use_agent = 1;
-    const char *format = NULL, *agent_url = NULL;
+    const char *format = NULL, *agent_url = NULL, *container = NULL;
     enum view_sort sort = VS_NAME;
     int64_t sample_ms = 50;
     buf body = BUF_INIT;
@@ -277,12 +376,16 @@ int cmd_ps(int argc, char **argv)
                 return 2;
             }
             use_agent = 0;
+        } else if (argv[i][0] != '-' && !container) {
+            container = argv[i];
         } else {
             fprintf(stderr, "berth ps: unknown option '%s'\n", argv[i]);
             ps_usage(stderr);
             return 2;
         }
     }
+    if (container)
+        return ps_container(&c, container, json, sample_ms > 100 ? sample_ms : 200);
     log_set_level(LOG_WARN);
     /* a cgroup source of its own (another root, no Docker): sample it here */
     if (c.host_root[0] || !c.docker)

@@ -80,11 +80,8 @@ static void pass_one(engine *e, const target *t, int probe_timeout_ms, int *pids
                      svc_probe_req *reqs, svc_probe_result *res, st_service *out)
 {
     const cg_layout *l = engine_layout(e);
-    const char *dir = l->mode == CG_MODE_V2 ? l->dir[CG_UNIFIED] : l->dir[CG_MEMORY];
-    if (!dir[0])
-        dir = l->dir[CG_CPUACCT];
     char path[CG_PATH_MAX * 2 + 32];
-    snprintf(path, sizeof(path), "%s%s/cgroup.procs", dir, t->cgpath);
+    cg_procs_path(l, t->cgpath, path, sizeof(path));
     int np = svc_read_pids(path, pids, MAX_PIDS);
     size_t nl = 0;
     if (np <= 0 || svc_discover(l->host_root, pids, (size_t)np, ls, SVC_MAX_LISTENERS, &nl) < 0)

@@ -221,3 +221,18 @@ t_docker_update_seen() {
 	wait_for 5 limit_is || fail "new memory limit not seen within 5 s"
 	assert_eq "$(metric container_spec_cpu_quota 'name="upd"')" 150000 "new CPU quota"
 }
+
+t_ps_container_processes() {
+	# `berth ps NAME`: the container's processes from its cgroup and /proc,
+	# with CPU measured over the gap: the `yes` child near one CPU.
+	ctr_run procs -- sh -c 'yes > /dev/null & sleep 600' >/dev/null
+	sleep 1
+	local j
+	j=$(berth ps procs --json)
+	assert_eq "$(jq length <<<"$j")" 2 "two processes"
+	assert_eq "$(jq -r '.[] | select(.comm == "sleep") | .state' <<<"$j")" S "sleep is sleeping"
+	assert_between "$(jq -r '.[] | select(.comm == "yes") | .cpu_percent' <<<"$j")" 70 110 "yes uses a CPU"
+	assert_match "$(berth ps procs)" 'sleep 600' "table"
+	berth ps no-such-container 2>/dev/null && fail "unknown container accepted"
+	return 0
+}
