@@ -113,7 +113,8 @@ int cmd_services(int argc, char **argv)
             goto out;
         }
         engine_collect_once(e);
-        if (c.docker && engine_docker_sync(e, 0, 0, err, sizeof(err)) < 0)
+        /* inspect, not just list: exposed and published ports come from it */
+        if (c.docker && engine_docker_sync(e, 0, 1, err, sizeof(err)) < 0)
             fprintf(stderr, "berth services: Docker API unavailable (%s); ids only\n", err);
         svcmon_pass(e, (int)c.probe_timeout_ms);
         buf_reset(&body);
@@ -147,8 +148,8 @@ int cmd_services(int argc, char **argv)
         puts(s ? s : "[]");
         free(s);
     } else {
-        printf("%-24s %-5s %-16s %-6s %-16s %-7s %-5s %-10s %s\n", "CONTAINER", "PROTO", "ADDRESS",
-               "PORT", "PROCESS", "PID", "STATE", "LATENCY", "ERROR");
+        printf("%-24s %-5s %-16s %-6s %-16s %-7s %-5s %-10s %-22s %s\n", "CONTAINER", "PROTO",
+               "ADDRESS", "PORT", "PROCESS", "PID", "STATE", "LATENCY", "PUBLISHED", "ERROR");
         json_t *row;
         json_array_foreach(flat, i, row)
         {
@@ -158,14 +159,16 @@ int cmd_services(int argc, char **argv)
             if (probed)
                 snprintf(lat, sizeof(lat), "%.2fms",
                          json_number_value(json_object_get(row, "latency_seconds")) * 1000);
-            printf("%-24.24s %-5s %-16s %-6lld %-16s %-7lld %-5s %-10s %s\n",
-                   jstr(row, "container"), jstr(row, "proto"), jstr(row, "addr"),
+            int listening = json_is_true(json_object_get(row, "listening"));
+            char pub[64];
+            snprintf(pub, sizeof(pub), "%s%s", jstr(row, "published"),
+                     json_is_true(json_object_get(row, "exposed")) ? " (exposed)" : "");
+            const char *state = !listening ? "-" : !probed ? "open" : up ? "up" : "down";
+            printf("%-24.24s %-5s %-16s %-6lld %-16s %-7lld %-5s %-10s %-22s %s\n",
+                   jstr(row, "container"), jstr(row, "proto"), listening ? jstr(row, "addr") : "-",
                    (long long)json_integer_value(json_object_get(row, "port")),
                    jstr(row, "process"), (long long)json_integer_value(json_object_get(row, "pid")),
-                   !probed ? "open"
-                   : up    ? "up"
-                           : "down",
-                   lat, jstr(row, "error"));
+                   state, lat, pub, jstr(row, "error"));
         }
     }
     json_decref(flat);

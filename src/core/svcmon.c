@@ -31,6 +31,8 @@ typedef struct target {
     char cgpath[CG_PATH_MAX];
     char ignore[256];
     char http[512];
+    bport ports[BM_MAX_PORTS]; /* exposed and published, from Docker */
+    uint32_t n_ports;
 } target;
 
 static int64_t wall_ms(void)
@@ -101,6 +103,7 @@ static void pass_one(engine *e, const target *t, int probe_timeout_ms, int *pids
         snprintf(s->process, sizeof(s->process), "%s", ls[i].comm);
         s->uid = ls[i].uid;
         s->since_ms = now;
+        s->listening = 1;
         if (ls[i].proto != SVC_TCP)
             continue;
         svc_probe_req *r = &reqs[nreq++];
@@ -117,6 +120,31 @@ static void pass_one(engine *e, const target *t, int probe_timeout_ms, int *pids
         int rc = svc_probe_batch(ls[0].netns_pid, l->host_root, reqs, nreq, res);
         if (rc < 0 && rc != -ENOENT)
             log_warn("services", "probes for %.12s: %s", t->id, strerror(-rc));
+    }
+    /* What Docker says the image exposes or the host publishes: marked on
+     * the listeners, and listed (not probed) when nothing listens there. */
+    for (uint32_t j = 0; j < t->n_ports; j++) {
+        const bport *bp = &t->ports[j];
+        int proto = bp->udp ? SVC_UDP : SVC_TCP, matched = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (out[i].port != bp->port || out[i].proto != proto)
+                continue;
+            out[i].exposed = bp->exposed;
+            out[i].host_port = bp->host_port;
+            snprintf(out[i].host_ip, sizeof(out[i].host_ip), "%s", bp->host_ip);
+            matched = 1;
+        }
+        if (matched || n >= SVC_MAX_LISTENERS || port_listed(t->ignore, bp->port))
+            continue;
+        st_service *s = &out[n++];
+        memset(s, 0, sizeof(*s));
+        s->proto = proto;
+        s->port = bp->port;
+        s->exposed = bp->exposed;
+        s->host_port = bp->host_port;
+        snprintf(s->host_ip, sizeof(s->host_ip), "%s", bp->host_ip);
+        snprintf(s->error, sizeof(s->error), "not listening");
+        s->since_ms = now;
     }
     for (size_t i = 0, k = 0; i < n; i++) {
         if (!out[i].probed)
@@ -154,6 +182,10 @@ void svcmon_pass(engine *e, int probe_timeout_ms)
             snprintf(t->ignore, sizeof(t->ignore), "%s", v);
         if (en->has_meta && (v = bmeta_label(&en->meta, "berth.probe.http")))
             snprintf(t->http, sizeof(t->http), "%s", v);
+        if (en->has_meta) {
+            memcpy(t->ports, en->meta.ports, sizeof(t->ports));
+            t->n_ports = en->meta.n_ports;
+        }
     }
     st_unlock(st);
     if (nt == 0) {

@@ -316,6 +316,60 @@ out:
     return rc;
 }
 
+/* "8080/tcp" -> port and protocol; 0 when malformed. */
+static int port_key(const char *k, uint16_t *port, uint8_t *udp)
+{
+    char *end;
+    long v = strtol(k, &end, 10);
+    if (end == k || v <= 0 || v > 65535)
+        return 0;
+    *port = (uint16_t)v;
+    *udp = strcmp(end, "/udp") == 0;
+    return strcmp(end, "/tcp") == 0 || *udp || *end == '\0';
+}
+
+static bport *port_slot(bmeta *m, uint16_t port, uint8_t udp)
+{
+    for (uint32_t i = 0; i < m->n_ports; i++)
+        if (m->ports[i].port == port && m->ports[i].udp == udp)
+            return &m->ports[i];
+    if (m->n_ports == BM_MAX_PORTS)
+        return NULL;
+    bport *p = &m->ports[m->n_ports++];
+    memset(p, 0, sizeof(*p));
+    p->port = port;
+    p->udp = udp;
+    return p;
+}
+
+/* Config.ExposedPorts {"80/tcp":{}} and NetworkSettings.Ports
+ * {"80/tcp":[{"HostIp":"127.0.0.1","HostPort":"8080"}]} (null when not
+ * published). Malformed entries are skipped. */
+static void set_ports(bmeta *m, const json_t *exposed, const json_t *published)
+{
+    const char *k;
+    json_t *v;
+    uint16_t port;
+    uint8_t udp;
+    json_object_foreach((json_t *)exposed, k, v)
+    {
+        bport *p = port_key(k, &port, &udp) ? port_slot(m, port, udp) : NULL;
+        if (p)
+            p->exposed = 1;
+    }
+    json_object_foreach((json_t *)published, k, v)
+    {
+        const json_t *b = json_array_get(v, 0);
+        const char *hp = get_str(b, "HostPort");
+        long h = hp ? strtol(hp, NULL, 10) : 0;
+        bport *p = h > 0 && h <= 65535 && port_key(k, &port, &udp) ? port_slot(m, port, udp) : NULL;
+        if (!p)
+            continue;
+        p->host_port = (uint16_t)h;
+        copy_str(p->host_ip, sizeof(p->host_ip), get_str(b, "HostIp") ? get_str(b, "HostIp") : "");
+    }
+}
+
 int dk_parse_inspect(const char *buf, size_t len, bmeta *out)
 {
     int rc = -EINVAL;
@@ -335,6 +389,8 @@ int dk_parse_inspect(const char *buf, size_t len, bmeta *out)
     set_str(out->image, sizeof(out->image), config, "Image");
     set_labels(out, json_object_get(config, "Labels"));
     set_str(out->image_id, sizeof(out->image_id), root, "Image");
+    set_ports(out, json_object_get(config, "ExposedPorts"),
+              json_object_get(json_object_get(root, "NetworkSettings"), "Ports"));
 
     const json_t *state = json_object_get(root, "State");
     set_str(out->state, sizeof(out->state), state, "Status");

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,6 +180,14 @@ static json_t *container_json(const st_entry *en)
         json_object_set_new(js, "pid", json_integer(sv->pid));
         json_object_set_new(js, "process", json_string(sv->process));
         json_object_set_new(js, "uid", json_integer(sv->uid));
+        json_object_set_new(js, "listening", json_boolean(sv->listening));
+        json_object_set_new(js, "exposed", json_boolean(sv->exposed));
+        if (sv->host_port) {
+            char pub[64];
+            snprintf(pub, sizeof(pub), "%s:%d", sv->host_ip[0] ? sv->host_ip : "0.0.0.0",
+                     sv->host_port);
+            json_object_set_new(js, "published", json_string(pub));
+        }
         json_object_set_new(js, "probed", json_boolean(sv->probed));
         if (sv->probed) {
             json_object_set_new(js, "up", json_boolean(sv->up));

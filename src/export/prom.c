@@ -396,7 +396,7 @@ static void render_containers(store *st, buf *b)
                 continue;
             for (size_t k = 0; k < en->n_svcs; k++) {
                 const st_service *sv = &en->svcs[k];
-                if (svc_fams[f].probed_only && !sv->probed)
+                if (svc_fams[f].probed_only ? !sv->probed : !sv->listening)
                     continue;
                 if (!header) {
                     family(b, svc_fams[f].name, svc_fams[f].type, svc_fams[f].help);

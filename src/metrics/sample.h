@@ -79,6 +79,17 @@ typedef struct bspec {
     uint64_t pids_limit; /* 0: no limit */
 } bspec;
 
+/* A port the image exposes (Config.ExposedPorts) or that is published on
+ * the host (NetworkSettings.Ports), as inspect reports them. */
+#define BM_MAX_PORTS 32
+typedef struct bport {
+    uint16_t port;
+    uint8_t udp;
+    uint8_t exposed;    /* in the image's EXPOSE list */
+    uint16_t host_port; /* published on the host, 0 if not */
+    char host_ip[46];   /* "" or "0.0.0.0" for all addresses */
+} bport;
+
 /* What the Docker Engine API says about a container. Strings are empty when
  * unknown. labels is an owned array of 2*n_labels strings: key, value, ... */
 typedef struct bmeta {
@@ -94,6 +105,8 @@ typedef struct bmeta {
     int pid;
     char **labels;
     size_t n_labels;
+    bport ports[BM_MAX_PORTS]; /* from inspect only */
+    uint32_t n_ports;
 } bmeta;
 
 void bmeta_clear(bmeta *m);

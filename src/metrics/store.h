@@ -48,6 +48,10 @@ typedef struct st_service {
     int pid;
     char process[16];
     unsigned uid;
+    int listening; /* found in the socket tables (else only exposed/published) */
+    int exposed;   /* the image EXPOSEs it */
+    int host_port; /* published on the host at host_ip:host_port, 0 if not */
+    char host_ip[46];
     int probed;         /* TCP listeners are probed; UDP ones only listed */
     int up;             /* last probe */
     double latency_s;   /* last probe's connect time */

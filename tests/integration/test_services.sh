@@ -125,3 +125,20 @@ t_zabbix_get() {
 	assert_match "$(grep -c 'refused\|not allowed' "$AGENT_LOG")" '^[1-9]' "refusal logged"
 	agent_stop
 }
+
+t_exposed_and_published_ports() {
+	# Docker's view beside the kernel's: a published port is marked on its
+	# listener; an exposed port nothing listens on is listed, not probed.
+	local hp
+	hp=$(free_port)
+	ctr_run pub -p "127.0.0.1:$hp:8080" --expose 9090 -- sh -c 'httpd -p 8080; sleep 600' >/dev/null
+	agent_start --services-interval 2s
+	wait_for 20 has_sample berth_service_up 'name="pub".*port="8080"' || fail "not discovered"
+	local j
+	j=$(berth services pub --json --agent "$AGENT_URL")
+	assert_eq "$(jq -r '.[] | select(.port == 8080) | .published' <<<"$j")" "127.0.0.1:$hp" "published"
+	assert_eq "$(jq -r '.[] | select(.port == 9090) | .exposed' <<<"$j")" true "exposed"
+	assert_eq "$(jq -r '.[] | select(.port == 9090) | .listening' <<<"$j")" false "not listening"
+	has_sample berth_service_up 'name="pub".*port="9090"' && fail "an exposed port nobody listens on is not probed"
+	agent_stop
+}
