@@ -12,10 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "cmd/view.h"
+#include "metrics/store.h"
+#include "procs/procs.h"
+#include "services/svc.h"
 #include "util/log.h"
+
+/* processes shown for one container in the detail view */
+#define TOP_MAX_PROCS 1024
 
 static volatile sig_atomic_t top_quit;
 
@@ -45,7 +52,82 @@ static const char *sort_name(enum view_sort s)
     }
 }
 
-static void draw(engine *e, enum view_sort sort, int *sel, int all)
+/* The previous sample of a process, for CPU % between two refreshes. */
+typedef struct prev_tick {
+    int pid;
+    uint64_t start, ticks;
+} prev_tick;
+
+typedef struct proc_view {
+    prev_tick prev[TOP_MAX_PROCS];
+    size_t n_prev;
+    struct timespec at;
+} proc_view;
+
+/* Draws one container's processes (Enter on a row): from its cgroup and
+ * /proc, CPU % since the last refresh. Returns 0, or -1 when the container
+ * is gone (the caller goes back to the list). */
+static int draw_procs(engine *e, const char *id, proc_view *pv)
+{
+    char path[CG_PATH_MAX * 2 + 32] = "", name[128] = "";
+    store *st = engine_store(e);
+    st_lock(st);
+    st_entry *en = st_get(st, id);
+    if (en && en->cgpath[0]) {
+        cg_procs_path(engine_layout(e), en->cgpath, path, sizeof(path));
+        snprintf(name, sizeof(name), "%s", st_name(en));
+    }
+    st_unlock(st);
+    int pids[TOP_MAX_PROCS];
+    int np = path[0] ? svc_read_pids(path, pids, TOP_MAX_PROCS) : -1;
+    if (np < 0)
+        return -1;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double dt = (double)(now.tv_sec - pv->at.tv_sec) + (double)(now.tv_nsec - pv->at.tv_nsec) / 1e9;
+    long hz = sysconf(_SC_CLK_TCK);
+    int h, w;
+    getmaxyx(stdscr, h, w);
+    (void)w;
+    erase();
+    attron(A_BOLD);
+    mvprintw(0, 0, "berth top - container %s: %d processes", name, np);
+    attroff(A_BOLD);
+    mvprintw(1, 0, "Esc or Enter back to the list  q quit");
+    attron(A_REVERSE);
+    mvprintw(3, 0, "%-8s %-8s %-6s %-5s %6s %10s %7s  %s", "PID", "PPID", "UID", "STATE", "CPU %",
+             "RSS", "THREADS", "COMMAND");
+    attroff(A_REVERSE);
+    prev_tick next[TOP_MAX_PROCS] = {{0, 0, 0}};
+    size_t nn = 0;
+    int row = 4;
+    for (int i = 0; i < np; i++) {
+        pt_proc p;
+        if (pt_read(engine_layout(e)->host_root, pids[i], &p) < 0)
+            continue;
+        uint64_t ticks = p.utime_ticks + p.stime_ticks;
+        double pct = -1;
+        for (size_t k = 0; k < pv->n_prev; k++)
+            if (pv->prev[k].pid == p.pid && pv->prev[k].start == p.start_ticks && dt > 0 && hz > 0)
+                pct = 100.0 * (double)(ticks - pv->prev[k].ticks) / (double)hz / dt;
+        next[nn++] = (prev_tick){p.pid, p.start_ticks, ticks};
+        if (row >= h)
+            continue;
+        char rss[32], cpu[16] = "-";
+        view_bytes(rss, sizeof(rss), (double)p.rss_bytes, 1);
+        if (pct >= 0)
+            snprintf(cpu, sizeof(cpu), "%.1f", pct);
+        mvprintw(row++, 0, "%-8d %-8d %-6u %-5c %6s %10s %7llu  %.*s", p.pid, p.ppid, p.uid,
+                 p.state, cpu, rss, (unsigned long long)p.threads, w > 60 ? w - 60 : 20, p.cmdline);
+    }
+    memcpy(pv->prev, next, nn * sizeof(next[0]));
+    pv->n_prev = nn;
+    pv->at = now;
+    refresh();
+    return 0;
+}
+
+static void draw(engine *e, enum view_sort sort, int *sel, int all, char sel_id[65])
 {
     view_row *rows = NULL;
     size_t n = view_rows(e, all, &rows);
@@ -68,13 +150,16 @@ static void draw(engine *e, enum view_sort sort, int *sel, int all)
     mvprintw(0, 0, "berth top - %zu containers, CPU %.1f%%, memory %s, docker %s, sort: %s", n, cpu,
              mb, es.docker_up ? "up" : "down", sort_name(sort));
     attroff(A_BOLD);
-    mvprintw(1, 0, "q quit  c/m/n/b/p/i sort by cpu/mem/net/block/pids/name  a all  arrows select");
+    mvprintw(1, 0,
+             "q quit  c/m/n/b/p/i sort by cpu/mem/net/block/pids/name  a all  arrows select"
+             "  Enter processes");
     attron(A_REVERSE);
     mvprintw(3, 0, "%-12s %-24s %-10s %8s %22s %7s %19s %19s %5s", "CONTAINER ID", "NAME", "STATE",
              "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET RX/TX /s", "BLOCK R/W /s", "PIDS");
     attroff(A_REVERSE);
     if (*sel >= (int)n)
         *sel = n ? (int)n - 1 : 0;
+    snprintf(sel_id, 65, "%s", n ? rows[*sel].id : "");
     for (size_t i = 0; i < n && (int)i + 4 < h; i++) {
         view_row *r = &rows[i];
         char mu[32], ml[32], rx[16], tx[16], br[16], bw[16], memcol[48], net[40], blk[40];
@@ -157,19 +242,40 @@ int cmd_top(int argc, char **argv)
     keypad(stdscr, TRUE);
     curs_set(0);
     timeout(100);
+    set_escdelay(50); /* Esc is a key here, not the start of a sequence to wait for */
     int sel = 0, all = 0;
     struct timespec last = {0, 0};
     int dirty = 1;
+    char sel_id[65] = "", detail[65] = "";
+    proc_view *pv = calloc(1, sizeof(*pv));
+    if (!pv)
+        top_quit = 1;
     while (!top_quit) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         if (dirty || now.tv_sec > last.tv_sec) {
-            draw(e, sort, &sel, all);
+            if (detail[0] && draw_procs(e, detail, pv) < 0)
+                detail[0] = '\0'; /* the container went away */
+            if (!detail[0])
+                draw(e, sort, &sel, all, sel_id);
             last = now;
             dirty = 0;
         }
         int ch = getch();
         switch (ch) {
+        case '\n':
+        case '\r':
+        case KEY_ENTER:
+            if (detail[0]) {
+                detail[0] = '\0';
+            } else if (sel_id[0]) {
+                snprintf(detail, sizeof(detail), "%s", sel_id);
+                pv->n_prev = 0;
+            }
+            break;
+        case 27: /* Esc */
+            detail[0] = '\0';
+            break;
         case 'q':
         case 'Q':
             top_quit = 1;
@@ -210,6 +316,7 @@ int cmd_top(int argc, char **argv)
         dirty = 1;
     }
     endwin();
+    free(pv);
     engine_free(e);
     return 0;
 }

@@ -39,3 +39,21 @@ t_top_sigterm_restores_terminal() {
 	on_screen 'before-top' || fail "terminal not restored"
 	[ "$(tmux display -p -t "$sess" '#{alternate_on}')" = 0 ] || fail "still on the alternate screen"
 }
+
+t_top_shows_a_containers_processes() {
+	command -v tmux >/dev/null || skip "tmux not installed"
+	ctr_run topproc -- sh -c 'yes > /dev/null & sleep 600' >/dev/null
+	local sess=berth-top3-$$
+	on_exit tmux kill-session -t "$sess"
+	tmux new-session -d -s "$sess" -x 160 -y 40 "$BERTH_BIN top; echo top-exit=\$?; sleep 30"
+	on_screen() { tmux capture-pane -p -t "$sess" | grep -q "$1"; }
+	wait_for 10 on_screen 'topproc' || fail "top did not draw the container"
+	# the busiest container is selected first (sorted by CPU); Enter opens it
+	tmux send-keys -t "$sess" Enter
+	wait_for 5 on_screen 'container topproc: 2 processes' || fail "no process view"
+	wait_for 5 on_screen 'sleep 600' || fail "processes not listed"
+	tmux send-keys -t "$sess" Escape
+	wait_for 5 on_screen 'CONTAINER ID' || fail "Esc did not go back to the list"
+	tmux send-keys -t "$sess" q
+	wait_for 10 on_screen 'top-exit=0' || fail "top did not exit 0"
+}
