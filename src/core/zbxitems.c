@@ -65,6 +65,26 @@ static void services_lld(store *st, buf *out)
     put_json(out, a);
 }
 
+static void volumes_lld(store *st, buf *out)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < st->n; i++) {
+        const st_entry *en = st->v[i];
+        if (!live(en) || !en->has_meta)
+            continue;
+        for (size_t k = 0; k < en->meta.n_mounts; k++) {
+            char *const *m = en->meta.mounts + 3 * k; /* type, name, destination */
+            json_t *o = json_object();
+            json_object_set_new(o, "{#CONTAINER.NAME}", json_string(st_name(en)));
+            json_object_set_new(o, "{#VOLUME.TYPE}", json_string(m[0]));
+            json_object_set_new(o, "{#VOLUME.NAME}", json_string(m[1]));
+            json_object_set_new(o, "{#VOLUME.DESTINATION}", json_string(m[2]));
+            json_array_append_new(a, o);
+        }
+    }
+    put_json(out, a);
+}
+
 static st_entry *by_name(store *st, const char *name)
 {
     for (size_t i = 0; i < st->n; i++)
@@ -132,6 +152,8 @@ int zbxitems_get(const zbx_key *key, buf *out, void *arg)
         containers_lld(st, out);
     } else if (strcmp(k, "berth.services.discovery") == 0) {
         services_lld(st, out);
+    } else if (strcmp(k, "berth.volumes.discovery") == 0) {
+        volumes_lld(st, out);
     } else if (strcmp(k, "berth.containers.count") == 0) {
         size_t n = 0;
         for (size_t i = 0; i < st->n; i++)

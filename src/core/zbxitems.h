@@ -7,6 +7,8 @@
  * Low-level discovery (JSON arrays, macros in upper case):
  *   berth.containers.discovery          {#CONTAINER.NAME} {#CONTAINER.ID} {#IMAGE}
  *   berth.services.discovery            {#CONTAINER.NAME} {#PORT} {#PROTO} {#PROCESS} {#ADDR}
+ *   berth.volumes.discovery             {#CONTAINER.NAME} {#VOLUME.TYPE} {#VOLUME.NAME}
+ *                                       {#VOLUME.DESTINATION} (volumes, binds, tmpfs)
  * Items (NAME = container name):
  *   berth.containers.count              running containers
  *   berth.container.state[NAME]         running, exited... (text)

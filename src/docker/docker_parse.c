@@ -391,6 +391,17 @@ int dk_parse_inspect(const char *buf, size_t len, bmeta *out)
     set_str(out->image_id, sizeof(out->image_id), root, "Image");
     set_ports(out, json_object_get(config, "ExposedPorts"),
               json_object_get(json_object_get(root, "NetworkSettings"), "Ports"));
+    /* Mounts: [{"Type":"volume","Name":"data","Source":"/var/lib/docker/
+     * volumes/data/_data","Destination":"/data",...}]; a bind has no Name */
+    size_t mi;
+    json_t *mnt;
+    json_array_foreach(json_object_get(root, "Mounts"), mi, mnt)
+    {
+        const char *type = get_str(mnt, "Type"), *dest = get_str(mnt, "Destination");
+        const char *vname = get_str(mnt, "Name") ? get_str(mnt, "Name") : get_str(mnt, "Source");
+        if (type && dest && mi < DK_MAX_LABELS)
+            bmeta_add_mount(out, type, vname ? vname : "", dest);
+    }
 
     const json_t *state = json_object_get(root, "State");
     set_str(out->state, sizeof(out->state), state, "Status");

@@ -9,6 +9,9 @@ void bmeta_clear(bmeta *m)
     for (size_t i = 0; i < 2 * m->n_labels; i++)
         free(m->labels[i]);
     free(m->labels);
+    for (size_t i = 0; i < 3 * m->n_mounts; i++)
+        free(m->mounts[i]);
+    free(m->mounts);
     memset(m, 0, sizeof(*m));
 }
 
@@ -17,8 +20,12 @@ void bmeta_copy(bmeta *dst, const bmeta *src)
     *dst = *src;
     dst->labels = NULL;
     dst->n_labels = 0;
+    dst->mounts = NULL;
+    dst->n_mounts = 0;
     for (size_t i = 0; i < src->n_labels; i++)
         bmeta_add_label(dst, src->labels[2 * i], src->labels[2 * i + 1]);
+    for (size_t i = 0; i < src->n_mounts; i++)
+        bmeta_add_mount(dst, src->mounts[3 * i], src->mounts[3 * i + 1], src->mounts[3 * i + 2]);
 }
 
 const char *bmeta_label(const bmeta *m, const char *key)
@@ -40,4 +47,19 @@ void bmeta_add_label(bmeta *m, const char *key, const char *value)
     if (!l[2 * m->n_labels] || !l[2 * m->n_labels + 1])
         abort();
     m->n_labels++;
+}
+
+void bmeta_add_mount(bmeta *m, const char *type, const char *name, const char *dest)
+{
+    char **v = realloc(m->mounts, (m->n_mounts + 1) * 3 * sizeof(char *));
+    if (!v)
+        abort();
+    m->mounts = v;
+    const char *in[3] = {type, name, dest};
+    for (int i = 0; i < 3; i++) {
+        v[3 * m->n_mounts + (size_t)i] = strdup(in[i] ? in[i] : "");
+        if (!v[3 * m->n_mounts + (size_t)i])
+            abort();
+    }
+    m->n_mounts++;
 }

@@ -107,6 +107,11 @@ typedef struct bmeta {
     size_t n_labels;
     bport ports[BM_MAX_PORTS]; /* from inspect only */
     uint32_t n_ports;
+    /* Mounts from inspect: an owned array of 3*n_mounts strings: type
+     * ("volume", "bind", "tmpfs"), name (volume name, or the host path of a
+     * bind), destination inside the container. */
+    char **mounts;
+    size_t n_mounts;
 } bmeta;
 
 void bmeta_clear(bmeta *m);
@@ -116,5 +121,7 @@ void bmeta_copy(bmeta *dst, const bmeta *src);
 const char *bmeta_label(const bmeta *m, const char *key);
 /* Adds a label (copies both strings). */
 void bmeta_add_label(bmeta *m, const char *key, const char *value);
+/* Adds a mount (copies the strings). */
+void bmeta_add_mount(bmeta *m, const char *type, const char *name, const char *dest);
 
 #endif

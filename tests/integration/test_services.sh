@@ -87,7 +87,8 @@ t_service_in_container_without_shell() {
 
 t_zabbix_get() {
 	command -v zabbix_get >/dev/null || skip "zabbix_get not installed"
-	svc_container zbx -m 64m
+	on_exit docker volume rm -f berth-test-vol
+	svc_container zbx -m 64m -v berth-test-vol:/data
 	local zport
 	zport=$(free_port)
 	agent_start --services-interval 2s --zabbix-listen "127.0.0.1:$zport"
@@ -100,6 +101,8 @@ t_zabbix_get() {
 	lld=$(zg berth.services.discovery)
 	assert_eq "$(jq -r '[.[] | select(."{#CONTAINER.NAME}" == "zbx" and ."{#PORT}" == 8081)][0]."{#PROCESS}"' <<<"$lld")" httpd "services LLD"
 	assert_eq "$(jq -r '[.[] | select(."{#CONTAINER.NAME}" == "zbx" and ."{#PORT}" == 9999)][0]."{#PROTO}"' <<<"$lld")" udp "UDP in LLD"
+	lld=$(zg berth.volumes.discovery)
+	assert_eq "$(jq -r '.[] | select(."{#CONTAINER.NAME}" == "zbx") | ."{#VOLUME.NAME}" + " " + ."{#VOLUME.DESTINATION}"' <<<"$lld")" "berth-test-vol /data" "volumes LLD"
 	assert_eq "$(zg 'berth.container.memory.limit[zbx]')" 67108864 "memory limit item"
 	assert_eq "$(zg 'berth.service.up[zbx,8081]')" 1 "service item"
 	assert_eq "$(zg 'berth.container.state[zbx]')" running "state item"
