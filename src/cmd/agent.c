@@ -254,8 +254,11 @@ int cmd_agent(int argc, char **argv)
         log_error("agent", "%s", err);
         goto out;
     }
-    if (a.c.services && svcmon_start(a.e, a.c.services_interval_ms, (int)a.c.probe_timeout_ms, &sm,
-                                     err, sizeof(err)) < 0) {
+    svcmon_opts so = {.interval_ms = a.c.services_interval_ms,
+                      .probe_timeout_ms = (int)a.c.probe_timeout_ms,
+                      .probe_http = a.c.probe_http,
+                      .probe_ignore = a.c.probe_ignore};
+    if (a.c.services && svcmon_start(a.e, &so, &sm, err, sizeof(err)) < 0) {
         log_error("agent", "%s", err);
         goto out;
     }

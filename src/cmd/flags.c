@@ -51,6 +51,8 @@ int cmd_config_flag(cfg *c, int argc, char **argv, int *i)
                                        "probe_timeout",
                                        "zabbix_listen",
                                        "zabbix_allow",
+                                       "probe_http",
+                                       "probe_ignore",
                                        "config",
                                        NULL};
     const char *a = argv[*i];

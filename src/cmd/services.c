@@ -116,7 +116,10 @@ int cmd_services(int argc, char **argv)
         /* inspect, not just list: exposed and published ports come from it */
         if (c.docker && engine_docker_sync(e, 0, 1, err, sizeof(err)) < 0)
             fprintf(stderr, "berth services: Docker API unavailable (%s); ids only\n", err);
-        svcmon_pass(e, (int)c.probe_timeout_ms);
+        svcmon_opts so = {.probe_timeout_ms = (int)c.probe_timeout_ms,
+                          .probe_http = c.probe_http,
+                          .probe_ignore = c.probe_ignore};
+        svcmon_pass(e, &so);
         buf_reset(&body);
         json_render_containers(e, 0, NULL, &body);
     }

@@ -17,8 +17,8 @@
 
 struct svcmon {
     engine *e;
-    int64_t interval_ms;
-    int probe_timeout_ms;
+    svcmon_opts o;
+    char *probe_http, *probe_ignore; /* owned copies behind o's strings */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -76,6 +76,26 @@ static int http_probe_for(const char *list, int port, char *path, size_t cap, in
         p = next ? next + 1 : NULL;
     }
     return 0;
+}
+
+/* Appends to dst (a label-style list) the entries of a config list
+ * "NAME:REST,..." whose NAME is the container's or "*", as "REST". */
+static void merge_cfg(char *dst, size_t cap, const char *cfg, const char *name)
+{
+    for (const char *p = cfg; p && *p;) {
+        const char *next = strchr(p, ',');
+        const char *end = next ? next : p + strlen(p);
+        const char *colon = memchr(p, ':', (size_t)(end - p));
+        if (colon) {
+            size_t nl = (size_t)(colon - p);
+            if ((nl == 1 && *p == '*') || (nl == strlen(name) && strncmp(p, name, nl) == 0)) {
+                size_t used = strlen(dst);
+                snprintf(dst + used, cap - used, "%s%.*s", used ? "," : "", (int)(end - colon - 1),
+                         colon + 1);
+            }
+        }
+        p = next ? next + 1 : NULL;
+    }
 }
 
 static void pass_one(engine *e, const target *t, int probe_timeout_ms, int *pids, svc_listener *ls,
@@ -164,8 +184,9 @@ static void pass_one(engine *e, const target *t, int probe_timeout_ms, int *pids
     st_unlock(st);
 }
 
-void svcmon_pass(engine *e, int probe_timeout_ms)
+void svcmon_pass(engine *e, const svcmon_opts *o)
 {
+    int probe_timeout_ms = o->probe_timeout_ms;
     store *st = engine_store(e);
     st_lock(st);
     size_t nt = 0;
@@ -186,6 +207,8 @@ void svcmon_pass(engine *e, int probe_timeout_ms)
             memcpy(t->ports, en->meta.ports, sizeof(t->ports));
             t->n_ports = en->meta.n_ports;
         }
+        merge_cfg(t->ignore, sizeof(t->ignore), o->probe_ignore, st_name(en));
+        merge_cfg(t->http, sizeof(t->http), o->probe_http, st_name(en));
     }
     st_unlock(st);
     if (nt == 0) {
@@ -212,11 +235,11 @@ static void *svcmon_main(void *arg)
 {
     svcmon *m = arg;
     while (!m->stopping) {
-        svcmon_pass(m->e, m->probe_timeout_ms);
+        svcmon_pass(m->e, &m->o);
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_sec += m->interval_ms / 1000;
-        ts.tv_nsec += (m->interval_ms % 1000) * 1000000;
+        ts.tv_sec += m->o.interval_ms / 1000;
+        ts.tv_nsec += (m->o.interval_ms % 1000) * 1000000;
         if (ts.tv_nsec >= 1000000000) {
             ts.tv_sec++;
             ts.tv_nsec -= 1000000000;
@@ -229,15 +252,21 @@ static void *svcmon_main(void *arg)
     return NULL;
 }
 
-int svcmon_start(engine *e, int64_t interval_ms, int probe_timeout_ms, svcmon **out, char *err,
-                 size_t errlen)
+int svcmon_start(engine *e, const svcmon_opts *o, svcmon **out, char *err, size_t errlen)
 {
     svcmon *m = calloc(1, sizeof(*m));
     if (!m)
         return -ENOMEM;
     m->e = e;
-    m->interval_ms = interval_ms > 0 ? interval_ms : 10000;
-    m->probe_timeout_ms = probe_timeout_ms;
+    m->o = *o;
+    if (m->o.interval_ms <= 0)
+        m->o.interval_ms = 10000;
+    m->probe_http = strdup(o->probe_http ? o->probe_http : "");
+    m->probe_ignore = strdup(o->probe_ignore ? o->probe_ignore : "");
+    if (!m->probe_http || !m->probe_ignore)
+        abort();
+    m->o.probe_http = m->probe_http;
+    m->o.probe_ignore = m->probe_ignore;
     pthread_mutex_init(&m->lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -248,6 +277,8 @@ int svcmon_start(engine *e, int64_t interval_ms, int probe_timeout_ms, svcmon **
         snprintf(err, errlen, "cannot start the services thread");
         pthread_cond_destroy(&m->cond);
         pthread_mutex_destroy(&m->lock);
+        free(m->probe_http);
+        free(m->probe_ignore);
         free(m);
         return -EAGAIN;
     }
@@ -266,5 +297,7 @@ void svcmon_stop(svcmon *m)
     pthread_join(m->thread, NULL);
     pthread_cond_destroy(&m->cond);
     pthread_mutex_destroy(&m->lock);
+    free(m->probe_http);
+    free(m->probe_ignore);
     free(m);
 }

@@ -12,7 +12,8 @@
  * container with an unresponsive service, which bounds the load the agent
  * puts on the host instead of fanning out.
  *
- * Per-container settings, as Docker labels:
+ * Per-container settings, as Docker labels (or, by container name, in the
+ * config file: see svcmon_opts):
  *   berth.probe.ignore = "8080,9000"           ports not listed nor probed
  *   berth.probe.http   = "8080:/health:200,..." HTTP GET instead of a TCP
  *                                               connect (status 0 or absent:
@@ -27,12 +28,23 @@
 
 typedef struct svcmon svcmon;
 
-/* One discovery + probe pass over every live container, on the calling
- * thread. probe_timeout_ms bounds each probe. */
-void svcmon_pass(engine *e, int probe_timeout_ms);
+typedef struct svcmon_opts {
+    int64_t interval_ms;  /* between passes (thread only) */
+    int probe_timeout_ms; /* bounds each probe */
+    /* The same settings as the labels, from the config file, for containers
+     * by name ("*": every container), comma-separated:
+     *   probe_http   "web:8080:/health:200,*:9090:/"
+     *   probe_ignore "web:9000,*:22" */
+    const char *probe_http;
+    const char *probe_ignore;
+} svcmon_opts;
 
-int svcmon_start(engine *e, int64_t interval_ms, int probe_timeout_ms, svcmon **out, char *err,
-                 size_t errlen);
+/* One discovery + probe pass over every live container, on the calling
+ * thread. The strings in o are only read during the call. */
+void svcmon_pass(engine *e, const svcmon_opts *o);
+
+/* Starts the thread; the strings in o are copied. */
+int svcmon_start(engine *e, const svcmon_opts *o, svcmon **out, char *err, size_t errlen);
 void svcmon_stop(svcmon *m);
 
 #endif

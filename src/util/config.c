@@ -163,6 +163,10 @@ int cfg_set(cfg *c, const char *key, const char *v, char *err, size_t errlen)
         return set_str(c->zabbix_listen, sizeof(c->zabbix_listen), strcmp(v, "off") ? v : "", key,
                        err, errlen);
     }
+    if (strcmp(key, "probe_http") == 0)
+        return set_str(c->probe_http, sizeof(c->probe_http), v, key, err, errlen);
+    if (strcmp(key, "probe_ignore") == 0)
+        return set_str(c->probe_ignore, sizeof(c->probe_ignore), v, key, err, errlen);
     if (strcmp(key, "zabbix_allow") == 0)
         return set_str(c->zabbix_allow, sizeof(c->zabbix_allow), v, key, err, errlen);
     if (strcmp(key, "label_allow") == 0)

@@ -35,6 +35,8 @@ typedef struct cfg {
     int64_t probe_timeout_ms;     /* 1000 */
     char zabbix_listen[80];       /* "" = off; e.g. "127.0.0.1:10050" */
     char zabbix_allow[512];       /* Zabbix Server= allow list, "127.0.0.1,::1" */
+    char probe_http[1024];        /* "NAME:PORT:/path[:STATUS],..." ("*" = all) */
+    char probe_ignore[512];       /* "NAME:PORT,..." */
 } cfg;
 
 void cfg_defaults(cfg *c);

@@ -145,3 +145,21 @@ t_exposed_and_published_ports() {
 	has_sample berth_service_up 'name="pub".*port="9090"' && fail "an exposed port nobody listens on is not probed"
 	agent_stop
 }
+
+t_probe_settings_from_config_and_labels() {
+	# HTTP probes and ignored ports, from the config file (by container
+	# name) and from a label: a 404 where 200 is expected is down.
+	ctr_run cfgp --label berth.probe.http=8081:/:200 -- sh -c \
+		'mkdir /www; echo hi > /www/index.html; httpd -p 8080 -h /www; httpd -p 8081 -h /www; httpd -p 9000 -h /www; sleep 600' >/dev/null
+	local conf=$TEST_LOGDIR/probe.conf
+	printf 'probe_http cfgp:8080:/missing.html:200\nprobe_ignore cfgp:9000\nservices_interval 2s\n' >"$conf"
+	agent_start --config "$conf"
+	wait_for 20 has_sample berth_service_up 'name="cfgp".*port="8081"' || fail "not discovered"
+	local j
+	j=$(hcurl -sf "$AGENT_URL/api/v1/containers/cfgp")
+	assert_eq "$(jq -r '.services[] | select(.port == 8081) | .up' <<<"$j")" true "label: GET / answers 200"
+	assert_eq "$(jq -r '.services[] | select(.port == 8080) | .up' <<<"$j")" false "config: 404 is down"
+	assert_match "$(jq -r '.services[] | select(.port == 8080) | .error' <<<"$j")" '404' "the error says why"
+	assert_eq "$(jq -r '[.services[] | select(.port == 9000)] | length' <<<"$j")" 0 "ignored port not listed"
+	agent_stop
+}
