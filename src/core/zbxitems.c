@@ -73,12 +73,12 @@ static void volumes_lld(store *st, buf *out)
         if (!live(en) || !en->has_meta)
             continue;
         for (size_t k = 0; k < en->meta.n_mounts; k++) {
-            char *const *m = en->meta.mounts + 3 * k; /* type, name, destination */
+            char *const *m = en->meta.mounts + BM_MOUNT_FIELDS * k;
             json_t *o = json_object();
             json_object_set_new(o, "{#CONTAINER.NAME}", json_string(st_name(en)));
-            json_object_set_new(o, "{#VOLUME.TYPE}", json_string(m[0]));
-            json_object_set_new(o, "{#VOLUME.NAME}", json_string(m[1]));
-            json_object_set_new(o, "{#VOLUME.DESTINATION}", json_string(m[2]));
+            json_object_set_new(o, "{#VOLUME.TYPE}", json_string(m[BM_MOUNT_TYPE]));
+            json_object_set_new(o, "{#VOLUME.NAME}", json_string(m[BM_MOUNT_NAME]));
+            json_object_set_new(o, "{#VOLUME.DESTINATION}", json_string(m[BM_MOUNT_DEST]));
             json_array_append_new(a, o);
         }
     }

@@ -400,8 +400,13 @@ int dk_parse_inspect(const char *buf, size_t len, bmeta *out)
         const char *type = get_str(mnt, "Type"), *dest = get_str(mnt, "Destination");
         const char *vname = get_str(mnt, "Name") ? get_str(mnt, "Name") : get_str(mnt, "Source");
         if (type && dest && mi < DK_MAX_LABELS)
-            bmeta_add_mount(out, type, vname ? vname : "", dest);
+            bmeta_add_mount(out, type, vname ? vname : "", dest,
+                            get_str(mnt, "Source") ? get_str(mnt, "Source") : "");
     }
+    const json_t *gd = json_object_get(root, "GraphDriver");
+    set_str(out->graph_driver, sizeof(out->graph_driver), gd, "Name");
+    set_str(out->upper_dir, sizeof(out->upper_dir), json_object_get(gd, "Data"), "UpperDir");
+    set_str(out->log_path, sizeof(out->log_path), root, "LogPath");
 
     const json_t *state = json_object_get(root, "State");
     set_str(out->state, sizeof(out->state), state, "Status");

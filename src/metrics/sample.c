@@ -9,7 +9,7 @@ void bmeta_clear(bmeta *m)
     for (size_t i = 0; i < 2 * m->n_labels; i++)
         free(m->labels[i]);
     free(m->labels);
-    for (size_t i = 0; i < 3 * m->n_mounts; i++)
+    for (size_t i = 0; i < BM_MOUNT_FIELDS * m->n_mounts; i++)
         free(m->mounts[i]);
     free(m->mounts);
     memset(m, 0, sizeof(*m));
@@ -25,7 +25,10 @@ void bmeta_copy(bmeta *dst, const bmeta *src)
     for (size_t i = 0; i < src->n_labels; i++)
         bmeta_add_label(dst, src->labels[2 * i], src->labels[2 * i + 1]);
     for (size_t i = 0; i < src->n_mounts; i++)
-        bmeta_add_mount(dst, src->mounts[3 * i], src->mounts[3 * i + 1], src->mounts[3 * i + 2]);
+        bmeta_add_mount(dst, src->mounts[BM_MOUNT_FIELDS * i + BM_MOUNT_TYPE],
+                        src->mounts[BM_MOUNT_FIELDS * i + BM_MOUNT_NAME],
+                        src->mounts[BM_MOUNT_FIELDS * i + BM_MOUNT_DEST],
+                        src->mounts[BM_MOUNT_FIELDS * i + BM_MOUNT_SOURCE]);
 }
 
 const char *bmeta_label(const bmeta *m, const char *key)
@@ -49,16 +52,18 @@ void bmeta_add_label(bmeta *m, const char *key, const char *value)
     m->n_labels++;
 }
 
-void bmeta_add_mount(bmeta *m, const char *type, const char *name, const char *dest)
+void bmeta_add_mount(bmeta *m, const char *type, const char *name, const char *dest,
+                     const char *source)
 {
-    char **v = realloc(m->mounts, (m->n_mounts + 1) * 3 * sizeof(char *));
+    char **v = realloc(m->mounts, (m->n_mounts + 1) * BM_MOUNT_FIELDS * sizeof(char *));
     if (!v)
         abort();
     m->mounts = v;
-    const char *in[3] = {type, name, dest};
-    for (int i = 0; i < 3; i++) {
-        v[3 * m->n_mounts + (size_t)i] = strdup(in[i] ? in[i] : "");
-        if (!v[3 * m->n_mounts + (size_t)i])
+    const char *in[BM_MOUNT_FIELDS] = {type, name, dest, source};
+    for (int i = 0; i < BM_MOUNT_FIELDS; i++) {
+        char **slot = &v[BM_MOUNT_FIELDS * m->n_mounts + (size_t)i];
+        *slot = strdup(in[i] ? in[i] : "");
+        if (!*slot)
             abort();
     }
     m->n_mounts++;

@@ -107,12 +107,20 @@ typedef struct bmeta {
     size_t n_labels;
     bport ports[BM_MAX_PORTS]; /* from inspect only */
     uint32_t n_ports;
-    /* Mounts from inspect: an owned array of 3*n_mounts strings: type
-     * ("volume", "bind", "tmpfs"), name (volume name, or the host path of a
-     * bind), destination inside the container. */
+    /* Mounts from inspect: an owned array of BM_MOUNT_FIELDS*n_mounts
+     * strings: type ("volume", "bind", "tmpfs"), name (volume name, or the
+     * host path of a bind), destination inside the container, source (the
+     * host path). */
     char **mounts;
     size_t n_mounts;
+    /* Where the container's data lives on the host (inspect): the storage
+     * driver, its writable layer (overlay2's UpperDir) and its log file. */
+    char graph_driver[16];
+    char upper_dir[256];
+    char log_path[256];
 } bmeta;
+
+enum { BM_MOUNT_TYPE, BM_MOUNT_NAME, BM_MOUNT_DEST, BM_MOUNT_SOURCE, BM_MOUNT_FIELDS };
 
 void bmeta_clear(bmeta *m);
 /* Deep copy; dst must be cleared or zeroed. */
@@ -122,6 +130,7 @@ const char *bmeta_label(const bmeta *m, const char *key);
 /* Adds a label (copies both strings). */
 void bmeta_add_label(bmeta *m, const char *key, const char *value);
 /* Adds a mount (copies the strings). */
-void bmeta_add_mount(bmeta *m, const char *type, const char *name, const char *dest);
+void bmeta_add_mount(bmeta *m, const char *type, const char *name, const char *dest,
+                     const char *source);
 
 #endif
