@@ -4,13 +4,19 @@
  *
  * Three layers, each usable alone (the same split as cgroup/):
  *   - parsers (svc_parse.c): pure functions over the bytes of
- *     /proc/<pid>/net/{tcp,tcp6,udp,udp6}, cgroup.procs and an HTTP status
- *     line; unit tested on captured files and fuzzed;
- *   - discovery (svc_discover.c): reads the socket tables of the container's
- *     network namespace through /proc/<pid>/net/ of one of its processes (the
- *     kernel renders them for that process's namespace, so no setns and
- *     nothing runs in the container), then finds the owning process of each
- *     listening socket by its inode in /proc/<p>/fd/;
+ *     /proc/<pid>/net/{tcp,tcp6,udp,udp6}, sock_diag dump replies,
+ *     cgroup.procs and an HTTP status line; unit tested on captured files and
+ *     fuzzed;
+ *   - namespace helper (svc_netns.c): runs a function on a thread made for
+ *     it inside a container's network namespace, shared by discovery and
+ *     probes;
+ *   - discovery (svc_discover.c): lists the listening sockets of the
+ *     container's network namespace with NETLINK_SOCK_DIAG from a
+ *     short-lived thread that setns()es into it (what ss -ltn does; it walks
+ *     only the kernel's listening hash), falling back to /proc/<pid>/net/ of
+ *     one of its processes when that is not possible; nothing runs in the
+ *     container. Then finds the owning process of each listening socket by
+ *     its inode in /proc/<p>/fd/;
  *   - probes (svc_probe.c): TCP connect and HTTP status probes made from
  *     inside the container's network namespace by a short-lived thread that
  *     setns()es into it, so the probe is local traffic of the container and
@@ -18,7 +24,9 @@
  *
  * Privileges: discovery reads other users' /proc/<p>/fd and /proc/<p>/net,
  * which needs root (CAP_SYS_PTRACE-level access to the processes); probes
- * need CAP_SYS_ADMIN for setns(CLONE_NEWNET) into another namespace. Run
+ * and netlink discovery need CAP_SYS_ADMIN for setns(CLONE_NEWNET) into
+ * another namespace (without it discovery falls back to /proc/<pid>/net,
+ * which costs a walk of the whole TCP established hash per read). Run
  * berth as root on the host, or in a container with --pid=host (or the host's
  * /proc under the host root) and --cap-add SYS_ADMIN (Docker's default
  * seccomp profile allows setns only with that capability).
@@ -42,7 +50,8 @@ enum { SVC_TCP = 1, SVC_UDP = 2 };
  *                     the lowest ports survive.
  * SVC_MAX_SOCKETS     listening sockets considered per discovery before
  *                     de-duplication (SO_REUSEPORT groups, prefork servers).
- * SVC_NET_FILE_MAX    bytes read of each /proc/<pid>/net file. The kernel
+ * SVC_NET_FILE_MAX    bytes read of each /proc/<pid>/net file, and of each
+ *                     netlink dump (four per discovery). The kernel
  *                     prints TCP listening sockets before connections, so a
  *                     busy container loses connections, not listeners; a
  *                     UDP table is one hash, so a container with more than
@@ -87,6 +96,21 @@ typedef struct svc_listener {
  * many. */
 size_t svc_parse_proc_net(const char *buf, size_t len, int proto, int v6, svc_listener *out,
                           size_t max);
+
+/* Parses the bytes of NETLINK_SOCK_DIAG replies to a SOCK_DIAG_BY_FAMILY
+ * dump (a run of netlink messages, as one recv() returns them) for proto
+ * SVC_TCP or SVC_UDP. Keeps exactly what svc_parse_proc_net keeps: TCP
+ * sockets in state TCP_LISTEN, UDP sockets in state TCP_CLOSE (7) with a zero
+ * remote address and port, a non-zero local port; v6 is 1 for an AF_INET6
+ * socket (a v4-mapped address stays v6, printed "::ffff:a.b.c.d"), and
+ * addr, port, inode and sock_uid are filled as from the /proc tables. Sets
+ * *n to the listeners stored (at most max; further ones are framed and
+ * dropped). Returns 1 when the dump ended (NLMSG_DONE, or an NLMSG_ERROR
+ * ACK), 0 when more messages are to come, the kernel's negative errno from
+ * an NLMSG_ERROR or a failed NLMSG_DONE, -EBADMSG when a message length does
+ * not fit the buffer, -EINVAL for a bad proto. */
+int svc_parse_diag(const char *buf, size_t len, int proto, svc_listener *out, size_t max,
+                   size_t *n);
 
 /* Parses cgroup.procs (one decimal pid per line). Fills up to max positive
  * pids and returns how many; malformed lines are skipped. */
@@ -134,6 +158,29 @@ int svc_read_pids(const char *path, int *pids, size_t max);
  * state. */
 int svc_discover(const char *host_root, const int *pids, size_t npids, svc_listener *out,
                  size_t max, size_t *n);
+
+/* How svc_discover_via finds the sockets: netlink with /proc as fallback
+ * (what svc_discover does), or only one of the two (tests, diagnosis). */
+enum { SVC_VIA_ANY = 0, SVC_VIA_NETLINK = 1, SVC_VIA_PROC = 2 };
+
+/* svc_discover with the socket source chosen by via. SVC_VIA_NETLINK
+ * returns netlink's error (e.g. -EPERM without CAP_SYS_ADMIN, -EINVAL when
+ * ns/net is not a namespace) instead of falling back. */
+int svc_discover_via(int via, const char *host_root, const int *pids, size_t npids,
+                     svc_listener *out, size_t max, size_t *n);
+
+/* ---- network namespace helper --------------------------------------------- */
+
+/* Runs fn(arg) on a new thread that first setns()es into the network
+ * namespace of netns_pid (<host_root>/proc/<pid>/ns/net), and returns after
+ * joining it; the calling thread never changes namespace. Sockets fn creates
+ * belong to that namespace (and keep it after the thread exits). Returns
+ * fn's return value, or a negative errno when fn could not run (namespace
+ * gone: -ENOENT; not a namespace: -EINVAL; no CAP_SYS_ADMIN: -EPERM; thread
+ * creation failed), with err (errlen bytes, may be NULL) saying which step
+ * failed. Blocking for as long as fn runs. */
+int svc_netns_run(int netns_pid, const char *host_root, int (*fn)(void *arg), void *arg, char *err,
+                  size_t errlen);
 
 /* ---- probes --------------------------------------------------------------- */
 

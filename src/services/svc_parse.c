@@ -17,14 +17,21 @@
  * the original bytes on any endianness. Ports are "%04X" of the host-order
  * port. Every field is validated; a line that does not match is skipped as a
  * whole, so garbage yields no listener rather than a wrong one.
+ *
+ * The same listeners also come from NETLINK_SOCK_DIAG dump replies
+ * (svc_parse_diag, below), which svc_discover prefers: see svc_discover.c.
  */
 #include "services/svc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static int hexval(char c)
 {
@@ -284,4 +291,90 @@ int svc_parse_status_uid(const char *buf, size_t len, unsigned *euid)
         p = nl ? nl + 1 : end;
     }
     return -EINVAL;
+}
+
+/* ---- NETLINK_SOCK_DIAG replies ------------------------------------------------
+ *
+ * A dump reply is a run of netlink messages, each a struct nlmsghdr
+ * (nlmsg_len covers header and payload, messages padded to NLMSG_ALIGNTO)
+ * followed, for SOCK_DIAG_BY_FAMILY, by a struct inet_diag_msg and optional
+ * attributes (none are requested). The dump ends with NLMSG_DONE (whose
+ * payload is an int, negative when the dump failed) or an NLMSG_ERROR. The
+ * bytes may sit at any alignment (fuzzer, captured files), so every header
+ * is copied out with memcpy. A message whose length does not fit the buffer
+ * ends the parse: the rest cannot be framed. */
+
+/* One inet_diag_msg; returns 1 and fills *l for a listener, else 0. */
+static int diag_msg(const struct inet_diag_msg *m, int proto, svc_listener *l)
+{
+    int v6;
+    if (m->idiag_family == AF_INET)
+        v6 = 0;
+    else if (m->idiag_family == AF_INET6)
+        v6 = 1;
+    else
+        return 0;
+    size_t alen = v6 ? 16 : 4;
+    if (proto == SVC_TCP) {
+        if (m->idiag_state != 0x0A) /* TCP_LISTEN */
+            return 0;
+    } else {
+        if (m->idiag_state != 0x07 || m->id.idiag_dport != 0 ||
+            !all_zero((const unsigned char *)m->id.idiag_dst, alen))
+            return 0; /* TCP_CLOSE, no peer: unconnected */
+    }
+    unsigned port = ntohs(m->id.idiag_sport);
+    if (port == 0)
+        return 0;
+    memset(l, 0, sizeof(*l));
+    if (!inet_ntop(v6 ? AF_INET6 : AF_INET, m->id.idiag_src, l->addr, sizeof(l->addr)))
+        return 0;
+    l->proto = proto;
+    l->v6 = v6;
+    l->port = (int)port;
+    l->inode = m->idiag_inode;
+    l->sock_uid = m->idiag_uid;
+    return 1;
+}
+
+int svc_parse_diag(const char *buf, size_t len, int proto, svc_listener *out, size_t max, size_t *n)
+{
+    *n = 0;
+    if (!buf || (proto != SVC_TCP && proto != SVC_UDP))
+        return -EINVAL;
+    size_t off = 0;
+    while (len - off >= sizeof(struct nlmsghdr)) {
+        struct nlmsghdr h;
+        memcpy(&h, buf + off, sizeof(h));
+        if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len - off)
+            return -EBADMSG;
+        const char *pl = buf + off + sizeof(h);
+        size_t plen = h.nlmsg_len - sizeof(h);
+        if (h.nlmsg_type == NLMSG_DONE) {
+            int err = 0;
+            if (plen >= sizeof(err))
+                memcpy(&err, pl, sizeof(err));
+            return err < 0 ? (err > -4096 ? err : -EIO) : 1;
+        }
+        if (h.nlmsg_type == NLMSG_ERROR) {
+            struct nlmsgerr e;
+            if (plen < sizeof(e.error))
+                return -EBADMSG;
+            memcpy(&e.error, pl, sizeof(e.error));
+            /* an ACK (0) ends nothing a dump waits for: treat as the end */
+            return e.error < 0 ? (e.error > -4096 ? e.error : -EIO) : 1;
+        }
+        if (h.nlmsg_type == SOCK_DIAG_BY_FAMILY && plen >= sizeof(struct inet_diag_msg) &&
+            *n < max) {
+            struct inet_diag_msg m;
+            memcpy(&m, pl, sizeof(m));
+            if (diag_msg(&m, proto, &out[*n]))
+                (*n)++;
+        }
+        size_t step = NLMSG_ALIGN(h.nlmsg_len);
+        if (step > len - off)
+            break; /* the last message, unpadded */
+        off += step;
+    }
+    return 0;
 }

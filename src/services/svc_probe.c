@@ -9,11 +9,9 @@
  * traffic on the container's own loopback or addresses.
  *
  * Why a short-lived thread: setns(CLONE_NEWNET) changes the namespace of the
- * calling thread only. Doing it on a thread made for the batch and exiting
- * it afterwards means no agent thread ever runs in a container's namespace
- * and nothing has to switch back (a failed switch back would leave a thread
- * silently probing the wrong network). The namespace file is opened by the
- * caller before the thread starts, so a vanished container fails early.
+ * calling thread only, so the batch runs on a thread made for it by
+ * svc_netns_run() (svc_netns.c), which exits afterwards: no agent thread
+ * ever runs in a container's namespace and nothing has to switch back.
  *
  * Threads: svc_probe_batch() blocks its caller while one worker thread runs
  * every probe of the batch concurrently: non-blocking connect() on each,
@@ -30,11 +28,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,11 +58,9 @@ typedef struct probe {
 } probe;
 
 typedef struct batch {
-    int nsfd;
     const svc_probe_req *reqs;
     svc_probe_result *res;
     size_t n;
-    int rc;
 } batch;
 
 static int64_t now_ns(void)
@@ -420,16 +413,11 @@ out:
     free(ps);
 }
 
-static void *worker(void *arg)
+/* svc_netns_run callback: the batch, inside the namespace. */
+static int run_in_ns(void *arg)
 {
-    batch *b = arg;
-    if (setns(b->nsfd, CLONE_NEWNET) != 0) {
-        b->rc = -errno;
-        return NULL;
-    }
-    run_probes(b);
-    b->rc = 0;
-    return NULL;
+    run_probes(arg);
+    return 0;
 }
 
 static void fail_all(svc_probe_result *res, size_t n, int err, const char *what)
@@ -443,8 +431,8 @@ static void fail_all(svc_probe_result *res, size_t n, int err, const char *what)
 int svc_probe_batch(int netns_pid, const char *host_root, const svc_probe_req *reqs, size_t n,
                     svc_probe_result *results)
 {
-    char path[512], what[64];
-    batch b = {.nsfd = -1, .reqs = reqs, .res = results, .n = n, .rc = 0};
+    char what[64];
+    batch b = {.reqs = reqs, .res = results, .n = n};
     int rc = 0;
 
     if (n == 0)
@@ -455,26 +443,10 @@ int svc_probe_batch(int netns_pid, const char *host_root, const svc_probe_req *r
         rc = -E2BIG;
         goto out;
     }
-    snprintf(path, sizeof(path), "%s/proc/%d/ns/net", host_root ? host_root : "", netns_pid);
-    b.nsfd = open(path, O_RDONLY | O_CLOEXEC);
-    if (b.nsfd < 0) {
-        rc = -errno;
-        goto out;
-    }
-    pthread_t t;
-    int e = pthread_create(&t, NULL, worker, &b);
-    if (e != 0) {
-        rc = -e;
-        snprintf(what, sizeof(what), "probe thread");
-        goto out;
-    }
-    pthread_join(t, NULL);
-    rc = b.rc;
+    rc = svc_netns_run(netns_pid, host_root, run_in_ns, &b, what, sizeof(what));
 out:
     if (rc < 0)
         fail_all(results, n, -rc, what);
-    if (b.nsfd >= 0)
-        close(b.nsfd);
     return rc;
 }
 

@@ -5,12 +5,16 @@
  *   - parsers, on tables captured from a busybox container on a Docker 20.10
  *     host (tests/fixtures/services/container/) and on hand-made edge cases
  *     (edge/, many/): see tests/fixtures/services/README.md;
+ *   - the sock_diag reply parser, on dumps captured together with the /proc
+ *     tables of the same container (netlink/), which must give the same
+ *     listeners, and on messages built by hand;
  *   - discovery over a fixture /proc tree (root/): owners through fd links,
  *     de-duplication, vanished processes, a --network host container;
  *   - probes in this process's own network namespace (needs root for
  *     setns): up, refused, HTTP status, timeout, non-HTTP peer, batches;
- *   - live: real containers from berth-test:latest, discovered from /proc and
- *     probed from inside their namespace; skipped without Docker or the image.
+ *   - live: real containers from berth-test:latest, discovered through
+ *     netlink and through /proc (same listeners) and probed from inside their
+ *     namespace; skipped without Docker or the image.
  *     Every container is labelled berth-test=1 and removed in the teardown.
  *
  * The live tests print the listeners they discover on stderr.
@@ -23,6 +27,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -238,9 +245,7 @@ static void t_status_uid(void **st)
     assert_int_equal(svc_parse_status_uid(S("Uid:\tx\n"), &u), -EINVAL);
 }
 
-/* ---- discovery over the fixture /proc tree ---------------------------------- */
-
-#define ROOT FIX "root"
+/* ---- sock_diag replies ------------------------------------------------------ */
 
 static const svc_listener *find(const svc_listener *l, size_t n, int proto, int port,
                                 const char *addr)
@@ -250,6 +255,191 @@ static const svc_listener *find(const svc_listener *l, size_t n, int proto, int 
             return &l[i];
     return NULL;
 }
+
+static int cmp_inode(const void *a, const void *b)
+{
+    const svc_listener *x = a, *y = b;
+    return (x->inode > y->inode) - (x->inode < y->inode);
+}
+
+/* Every field of two listener sets, in inode order. */
+static void same_listeners(svc_listener *a, size_t na, svc_listener *b, size_t nb)
+{
+    assert_int_equal(na, nb);
+    qsort(a, na, sizeof(*a), cmp_inode);
+    qsort(b, nb, sizeof(*b), cmp_inode);
+    for (size_t i = 0; i < na; i++) {
+        assert_int_equal(a[i].proto, b[i].proto);
+        assert_int_equal(a[i].v6, b[i].v6);
+        assert_string_equal(a[i].addr, b[i].addr);
+        assert_int_equal(a[i].port, b[i].port);
+        assert_true(a[i].inode == b[i].inode);
+        assert_int_equal(a[i].sock_uid, b[i].sock_uid);
+        assert_int_equal(a[i].pid, b[i].pid);
+        assert_string_equal(a[i].comm, b[i].comm);
+        assert_int_equal(a[i].uid, b[i].uid);
+        assert_int_equal(a[i].netns_pid, b[i].netns_pid);
+    }
+}
+
+static size_t parse_diag_file(const char *name, int proto, svc_listener *out, size_t max, int rc)
+{
+    size_t len, n = 99;
+    char *t = slurp(name, &len);
+    assert_int_equal(svc_parse_diag(t, len, proto, out, max, &n), rc);
+    free(t);
+    return n;
+}
+
+/* The four dumps discovery makes, captured in the namespace of a busybox
+ * container at the same moment as its /proc tables: the same listeners,
+ * field for field. */
+static void t_diag_captured(void **st)
+{
+    (void)st;
+    static const struct {
+        const char *dump, *table;
+        int proto, v6;
+        size_t n;
+    } c[] = {
+        {"netlink/tcp", "netlink/proc-tcp", SVC_TCP, 0, 2},
+        {"netlink/tcp6", "netlink/proc-tcp6", SVC_TCP, 1, 3},
+        {"netlink/udp", "netlink/proc-udp", SVC_UDP, 0, 1},
+        {"netlink/udp6", "netlink/proc-udp6", SVC_UDP, 1, 0},
+    };
+    svc_listener a[8], b[8];
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        size_t na = parse_diag_file(c[i].dump, c[i].proto, a, 8, 1);
+        size_t nb = parse_file(c[i].table, c[i].proto, c[i].v6, b, 8);
+        assert_int_equal(na, c[i].n);
+        same_listeners(a, na, b, nb);
+    }
+    parse_diag_file("netlink/tcp", SVC_TCP, a, 8, 1);
+    qsort(a, 2, sizeof(*a), cmp_inode);
+    expect(&a[0], SVC_TCP, 0, "127.0.0.1", 8081, 1546401, 0);
+    expect(&a[1], SVC_TCP, 0, "172.17.0.2", 8082, 1547290, 0);
+    parse_diag_file("netlink/udp", SVC_UDP, a, 8, 1);
+    expect(&a[0], SVC_UDP, 0, "0.0.0.0", 67, 1547299, 0);
+    parse_diag_file("netlink/tcp6", SVC_TCP, a, 8, 1);
+    assert_non_null(find(a, 3, SVC_TCP, 8080, "::"));
+    assert_non_null(find(a, 3, SVC_TCP, 9000, "::"));
+    assert_non_null(find(a, 3, SVC_TCP, 8083, "::1"));
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(a[i].v6, 1);
+}
+
+/* A dump of every TCP state (TIME_WAIT pairs, v4-mapped and ::1) keeps only
+ * the listeners; the UDP flavour on a TCP dump finds none. */
+static void t_diag_all_states(void **st)
+{
+    (void)st;
+    svc_listener a[8], b[8];
+    size_t na = parse_diag_file("netlink/tcp-all", SVC_TCP, a, 8, 1);
+    size_t nb = parse_diag_file("netlink/tcp", SVC_TCP, b, 8, 1);
+    same_listeners(a, na, b, nb);
+    na = parse_diag_file("netlink/tcp6-all", SVC_TCP, a, 8, 1);
+    nb = parse_diag_file("netlink/tcp6", SVC_TCP, b, 8, 1);
+    same_listeners(a, na, b, nb);
+    assert_int_equal(parse_diag_file("netlink/tcp6-all", SVC_UDP, a, 8, 1), 0);
+}
+
+/* Builds one SOCK_DIAG_BY_FAMILY message at buf+off; returns the new end. */
+static size_t diag_put(char *mem, size_t off, int family, int state, const char *src, int sport,
+                       const char *dst, int dport, unsigned inode, unsigned uid)
+{
+    struct nlmsghdr h;
+    struct inet_diag_msg m;
+    memset(&h, 0, sizeof(h));
+    memset(&m, 0, sizeof(m));
+    h.nlmsg_len = (uint32_t)(sizeof(h) + sizeof(m));
+    h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    h.nlmsg_flags = NLM_F_MULTI;
+    m.idiag_family = (uint8_t)family;
+    m.idiag_state = (uint8_t)state;
+    int af = family == AF_INET6 ? AF_INET6 : AF_INET;
+    assert_int_equal(inet_pton(af, src, m.id.idiag_src), 1);
+    assert_int_equal(inet_pton(af, dst, m.id.idiag_dst), 1);
+    m.id.idiag_sport = htons((uint16_t)sport);
+    m.id.idiag_dport = htons((uint16_t)dport);
+    m.idiag_inode = inode;
+    m.idiag_uid = uid;
+    memcpy(mem + off, &h, sizeof(h));
+    memcpy(mem + off + sizeof(h), &m, sizeof(m));
+    return off + NLMSG_ALIGN(h.nlmsg_len);
+}
+
+static size_t diag_end(char *mem, size_t off, int type, int err)
+{
+    struct nlmsghdr h;
+    memset(&h, 0, sizeof(h));
+    h.nlmsg_len = (uint32_t)(sizeof(h) + sizeof(err));
+    h.nlmsg_type = (uint16_t)type;
+    memcpy(mem + off, &h, sizeof(h));
+    memcpy(mem + off + sizeof(h), &err, sizeof(err));
+    return off + NLMSG_ALIGN(h.nlmsg_len);
+}
+
+/* Hand-made messages: the same filters and formats as the /proc parser
+ * (edge/udp, edge/tcp6), and every way a reply can end or break. */
+static void t_diag_edge(void **st)
+{
+    (void)st;
+    static char mem[4096 + 1];
+    char *b = mem + 1; /* unaligned on purpose */
+    svc_listener l[8];
+    size_t n, o = 0;
+    o = diag_put(b, o, AF_INET, 7, "0.0.0.0", 53, "0.0.0.0", 0, 6001, 0);
+    o = diag_put(b, o, AF_INET, 1, "10.0.0.2", 40000, "10.0.0.1", 53, 6003, 0); /* connected */
+    o = diag_put(b, o, AF_INET, 7, "10.0.0.2", 40001, "10.0.0.1", 53, 6004, 0); /* peer */
+    o = diag_put(b, o, AF_INET, 7, "10.0.0.2", 40002, "0.0.0.0", 53, 6005, 0);  /* dport */
+    o = diag_put(b, o, AF_INET, 7, "0.0.0.0", 0, "0.0.0.0", 0, 6006, 0);        /* port 0 */
+    o = diag_put(b, o, AF_INET6, 7, "::1", 323, "::", 0, 7002, 0);
+    o = diag_put(b, o, AF_INET6, 7, "::ffff:10.0.0.1", 500, "::", 0, 7003, 101); /* mapped */
+    o = diag_put(b, o, AF_INET6, 10, "::", 80, "::", 0, 7004, 0);                /* TCP state */
+    o = diag_put(b, o, 99, 7, "0.0.0.0", 99, "0.0.0.0", 0, 7005, 0);             /* family */
+    size_t before_end = o;
+    o = diag_end(b, o, NLMSG_DONE, 0);
+    assert_int_equal(svc_parse_diag(b, o, SVC_UDP, l, 8, &n), 1);
+    assert_int_equal(n, 3);
+    expect(&l[0], SVC_UDP, 0, "0.0.0.0", 53, 6001, 0);
+    expect(&l[1], SVC_UDP, 1, "::1", 323, 7002, 0);
+    expect(&l[2], SVC_UDP, 1, "::ffff:10.0.0.1", 500, 7003, 101);
+    /* the same bytes as TCP: only the LISTEN socket */
+    assert_int_equal(svc_parse_diag(b, o, SVC_TCP, l, 8, &n), 1);
+    assert_int_equal(n, 1);
+    expect(&l[0], SVC_TCP, 1, "::", 80, 7004, 0);
+    /* no end yet: more to come; max bounds what is stored */
+    assert_int_equal(svc_parse_diag(b, before_end, SVC_UDP, l, 2, &n), 0);
+    assert_int_equal(n, 2);
+    /* every prefix frames cleanly: never more, never a wrong listener */
+    for (size_t i = 0; i <= o; i++) {
+        int r = svc_parse_diag(b, i, SVC_UDP, l, 8, &n);
+        assert_true(r == 0 || r == 1 || r == -EBADMSG);
+        assert_true(n <= 3);
+        if (n > 0)
+            assert_int_equal(l[0].port, 53);
+    }
+    /* errors: NLMSG_ERROR, a failed dump's NLMSG_DONE, a cut message */
+    o = diag_put(b, 0, AF_INET, 7, "0.0.0.0", 53, "0.0.0.0", 0, 6001, 0);
+    size_t e = diag_end(b, o, NLMSG_ERROR, -EPERM);
+    assert_int_equal(svc_parse_diag(b, e, SVC_UDP, l, 8, &n), -EPERM);
+    assert_int_equal(n, 1);
+    e = diag_end(b, o, NLMSG_DONE, -ENOENT);
+    assert_int_equal(svc_parse_diag(b, e, SVC_UDP, l, 8, &n), -ENOENT);
+    assert_int_equal(svc_parse_diag(b, o - 1, SVC_UDP, l, 8, &n), -EBADMSG);
+    assert_int_equal(n, 0);
+    uint32_t tiny = 4; /* nlmsg_len shorter than its header */
+    memcpy(b, &tiny, sizeof(tiny));
+    assert_int_equal(svc_parse_diag(b, o, SVC_UDP, l, 8, &n), -EBADMSG);
+    assert_int_equal(svc_parse_diag(b, o, 3, l, 8, &n), -EINVAL);
+    assert_int_equal(svc_parse_diag(NULL, 0, SVC_TCP, l, 8, &n), -EINVAL);
+    assert_int_equal(svc_parse_diag(b, 0, SVC_TCP, l, 8, &n), 0);
+    assert_int_equal(n, 0);
+}
+
+/* ---- discovery over the fixture /proc tree ---------------------------------- */
+
+#define ROOT FIX "root"
 
 static void print_listeners(const char *what, const svc_listener *l, size_t n)
 {
@@ -354,6 +544,25 @@ static void t_discover_host_netns(void **st)
     assert_int_equal(l[0].pid, 4001);
     assert_string_equal(l[0].comm, "app");
     assert_int_equal(l[0].uid, 1000);
+}
+
+/* The fixture's ns/net is a plain file: netlink cannot enter it and says so
+ * when asked alone; svc_discover falls back to the tables (the tests
+ * above), and so does SVC_VIA_PROC by itself. */
+static void t_discover_via(void **st)
+{
+    (void)st;
+    static const int pids[] = {2099, 2001, 2009, 2011, 2013, 2016, 2018, 2058};
+    static svc_listener a[SVC_MAX_LISTENERS], b[SVC_MAX_LISTENERS];
+    size_t na = 9, nb = 9;
+    int rc = svc_discover_via(SVC_VIA_NETLINK, ROOT, pids, 8, a, SVC_MAX_LISTENERS, &na);
+    assert_true(rc == -EINVAL || rc == -EPERM); /* EPERM when not root */
+    assert_int_equal(na, 0);
+    assert_int_equal(svc_discover_via(SVC_VIA_NETLINK, ROOT, pids, 1, a, 4, &na), -ESRCH);
+    assert_int_equal(svc_discover_via(SVC_VIA_PROC, ROOT, pids, 8, a, SVC_MAX_LISTENERS, &na), 0);
+    assert_int_equal(svc_discover(ROOT, pids, 8, b, SVC_MAX_LISTENERS, &nb), 0);
+    assert_int_equal(na, 6);
+    same_listeners(a, na, b, nb);
 }
 
 static void t_discover_gone(void **st)
@@ -743,6 +952,21 @@ static size_t discover_until(live *c, const int *ports, const int *protos, size_
     return n;
 }
 
+/* Netlink on its own and /proc on its own find what svc_discover found,
+ * field for field (the services do not change meanwhile). */
+static void same_both_ways(live *c, const svc_listener *l, size_t n)
+{
+    int pids[256];
+    static svc_listener a[SVC_MAX_LISTENERS], b[SVC_MAX_LISTENERS], ref[SVC_MAX_LISTENERS];
+    size_t na, nb, np = container_pids(c->pid, pids, 256);
+    assert_int_equal(svc_discover_via(SVC_VIA_NETLINK, "", pids, np, a, SVC_MAX_LISTENERS, &na), 0);
+    assert_int_equal(svc_discover_via(SVC_VIA_PROC, "", pids, np, b, SVC_MAX_LISTENERS, &nb), 0);
+    fprintf(stderr, "    netlink: %zu listeners, /proc: %zu\n", na, nb);
+    memcpy(ref, l, n * sizeof(*l));
+    same_listeners(a, na, b, nb);
+    same_listeners(a, na, ref, n);
+}
+
 static void t_live_busybox(void **st)
 {
     live *c = *st;
@@ -760,6 +984,7 @@ static void t_live_busybox(void **st)
     svc_listener l[SVC_MAX_LISTENERS];
     size_t n = discover_until(c, ports, protos, 5, l, SVC_MAX_LISTENERS);
     print_listeners("live busybox container", l, n);
+    same_both_ways(c, l, n);
 
     char ip[64], cmd[160];
     snprintf(cmd, sizeof(cmd), "docker inspect -f '{{.NetworkSettings.IPAddress}}' %s", c->name);
@@ -835,6 +1060,7 @@ static void t_live_no_shell(void **st)
     svc_listener l[SVC_MAX_LISTENERS];
     size_t n = discover_until(c, ports, protos, 1, l, SVC_MAX_LISTENERS);
     print_listeners("live no-shell container", l, n);
+    same_both_ways(c, l, n);
     assert_int_equal(n, 1);
     assert_int_equal(l[0].port, 8080);
     assert_int_equal(l[0].pid, c->pid);
@@ -861,10 +1087,14 @@ int main(void)
         cmocka_unit_test(t_pids),
         cmocka_unit_test(t_http_status),
         cmocka_unit_test(t_status_uid),
+        cmocka_unit_test(t_diag_captured),
+        cmocka_unit_test(t_diag_all_states),
+        cmocka_unit_test(t_diag_edge),
         cmocka_unit_test(t_discover_container),
         cmocka_unit_test(t_discover_dedup),
         cmocka_unit_test(t_discover_host_netns),
         cmocka_unit_test(t_discover_docker_dns),
+        cmocka_unit_test(t_discover_via),
         cmocka_unit_test(t_discover_gone),
         cmocka_unit_test(t_probe_tcp_up_and_refused),
         cmocka_unit_test(t_probe_wildcard_v6),
