@@ -21,6 +21,7 @@ static void usage(FILE *f)
                "  top       live full-screen view, refreshed every second\n"
                "  services  what listens in each container, probed from inside its network\n"
                "            namespace\n"
+               "  df        disk used by each container: writable layer, volumes, logs\n"
                "  version   print the version\n"
                "  help      this text\n"
                "\n"
@@ -51,6 +52,8 @@ int main(int argc, char **argv)
         rc = cmd_top(argc - 1, argv + 1);
     else if (strcmp(cmd, "services") == 0)
         rc = cmd_services(argc - 1, argv + 1);
+    else if (strcmp(cmd, "df") == 0)
+        rc = cmd_df(argc - 1, argv + 1);
     else {
         fprintf(stderr, "berth: unknown command '%s'\n\n", cmd);
         usage(stderr);

@@ -179,8 +179,15 @@ static void pass_one(engine *e, const target *t, int probe_timeout_ms, int *pids
     store *st = engine_store(e);
     st_lock(st);
     st_entry *en = st_get(st, t->id);
-    if (en && en->cgpath[0])
+    if (en && en->cgpath[0]) {
+        /* a port ignored since the last pass is forgotten, not kept as down */
+        size_t w = 0;
+        for (size_t i = 0; i < en->n_svcs; i++)
+            if (!port_listed(t->ignore, en->svcs[i].port))
+                en->svcs[w++] = en->svcs[i];
+        en->n_svcs = w;
         st_set_services(en, out, n, SVC_MAX_LISTENERS);
+    }
     st_unlock(st);
 }
 

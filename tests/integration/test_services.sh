@@ -137,9 +137,11 @@ t_exposed_and_published_ports() {
 	ctr_run pub -p "127.0.0.1:$hp:8080" --expose 9090 -- sh -c 'httpd -p 8080; sleep 600' >/dev/null
 	agent_start --services-interval 2s
 	wait_for 20 has_sample berth_service_up 'name="pub".*port="8080"' || fail "not discovered"
+	# ports come from Docker's inspect: the pass after the names arrived
+	published() { berth services pub --json --agent "$AGENT_URL" | jq -e ".[] | select(.port == 8080 and .published == \"127.0.0.1:$hp\")" >/dev/null; }
+	wait_for 10 published || fail "published port not marked"
 	local j
 	j=$(berth services pub --json --agent "$AGENT_URL")
-	assert_eq "$(jq -r '.[] | select(.port == 8080) | .published' <<<"$j")" "127.0.0.1:$hp" "published"
 	assert_eq "$(jq -r '.[] | select(.port == 9090) | .exposed' <<<"$j")" true "exposed"
 	assert_eq "$(jq -r '.[] | select(.port == 9090) | .listening' <<<"$j")" false "not listening"
 	has_sample berth_service_up 'name="pub".*port="9090"' && fail "an exposed port nobody listens on is not probed"
@@ -155,6 +157,9 @@ t_probe_settings_from_config_and_labels() {
 	printf 'probe_http cfgp:8080:/missing.html:200\nprobe_ignore cfgp:9000\nservices_interval 2s\n' >"$conf"
 	agent_start --config "$conf"
 	wait_for 20 has_sample berth_service_up 'name="cfgp".*port="8081"' || fail "not discovered"
+	# settings apply by name and label: from the pass after the names arrived
+	settled() { hcurl -sf "$AGENT_URL/api/v1/containers/cfgp" | jq -e '[.services[] | select(.port == 8080 and .up == false)] | length == 1' >/dev/null; }
+	wait_for 10 settled || fail "config probe_http not applied"
 	local j
 	j=$(hcurl -sf "$AGENT_URL/api/v1/containers/cfgp")
 	assert_eq "$(jq -r '.services[] | select(.port == 8081) | .up' <<<"$j")" true "label: GET / answers 200"
