@@ -9,7 +9,6 @@
  * gap. docker stats --no-stream instead waits for the daemon's own two
  * collection cycles, seconds.
  */
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd/agentapi.h"
 #include "cmd/cmd.h"
 #include "cmd/view.h"
 #include "export/export.h"
@@ -184,49 +184,15 @@ static void print_table(view_row *rows, size_t n, int no_trunc)
         }
 }
 
-static size_t on_body(char *p, size_t sz, size_t n, void *arg)
-{
-    buf *b = arg;
-    if (b->len + sz * n > (64u << 20))
-        return 0; /* refuse absurd bodies */
-    buf_append(b, p, sz * n);
-    return sz * n;
-}
-
-/* GET url into out; 0 on a 200 answer. Bounded in time: a dead or busy
- * agent must not make ps slower than sampling itself. */
-static int http_get(const char *url, buf *out)
-{
-    CURL *c = curl_easy_init();
-    if (!c)
-        return -1;
-    long code = 0;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 200L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 3000L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-    int rc = curl_easy_perform(c) == CURLE_OK &&
-                     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code == 200
-                 ? 0
-                 : -1;
-    curl_easy_cleanup(c);
-    return rc;
-}
-
 /* Asks a running agent. Returns the row count (rows and, for --json, the raw
  * body are filled) or -1 when no agent answered. */
 static long from_agent(const char *base, int all, buf *body, view_row **rows)
 {
-    char url[512];
     buf host = BUF_INIT;
     uint64_t host_mem = 0;
-    snprintf(url, sizeof(url), "%s/api/v1/containers%s", base, all ? "?all=1" : "");
-    if (http_get(url, body) < 0)
+    if (agentapi_get(base, all ? "/api/v1/containers?all=1" : "/api/v1/containers", body) < 0)
         return -1;
-    snprintf(url, sizeof(url), "%s/api/v1/host", base);
-    if (http_get(url, &host) == 0) {
+    if (agentapi_get(base, "/api/v1/host", &host) == 0) {
         json_t *h = json_loadb(host.data, host.len, 0, NULL);
         host_mem = (uint64_t)json_number_value(json_object_get(h, "memory_total_bytes"));
         json_decref(h);
@@ -394,12 +360,7 @@ int cmd_ps(int argc, char **argv)
     size_t n;
     char defurl[128];
     if (!agent_url) {
-        int v6 = strchr(c.listen_addr, ':') != NULL;
-        const char *a = strcmp(c.listen_addr, "0.0.0.0") == 0 ? "127.0.0.1"
-                        : strcmp(c.listen_addr, "::") == 0    ? "::1"
-                                                              : c.listen_addr;
-        snprintf(defurl, sizeof(defurl), "http://%s%s%s:%d", v6 ? "[" : "", a, v6 ? "]" : "",
-                 c.listen_port);
+        agentapi_default_url(&c, defurl, sizeof(defurl));
         agent_url = defurl;
     }
     long got = use_agent ? from_agent(agent_url, all, &body, &rows) : -1;

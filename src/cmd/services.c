@@ -6,48 +6,17 @@
  * paths go through the same JSON (GET /api/v1/containers), so the table and
  * --json show exactly what the API serves.
  */
-#include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/agentapi.h"
 #include "cmd/cmd.h"
 #include "core/engine.h"
 #include "core/svcmon.h"
 #include "export/export.h"
 #include "util/log.h"
-
-static size_t on_body(char *p, size_t sz, size_t n, void *arg)
-{
-    buf *b = arg;
-    if (b->len + sz * n > (64u << 20))
-        return 0;
-    buf_append(b, p, sz * n);
-    return sz * n;
-}
-
-static int agent_containers(const char *base, buf *out)
-{
-    char url[512];
-    snprintf(url, sizeof(url), "%s/api/v1/containers", base);
-    CURL *c = curl_easy_init();
-    if (!c)
-        return -1;
-    long code = 0;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 200L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 3000L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-    int rc = curl_easy_perform(c) == CURLE_OK &&
-                     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code == 200
-                 ? 0
-                 : -1;
-    curl_easy_cleanup(c);
-    return rc;
-}
 
 static const char *jstr(json_t *o, const char *k)
 {
@@ -95,15 +64,13 @@ int cmd_services(int argc, char **argv)
         use_agent = 0;
     char defurl[128];
     if (!agent_url) {
-        snprintf(defurl, sizeof(defurl), "http://%s:%d",
-                 strcmp(c.listen_addr, "0.0.0.0") == 0 ? "127.0.0.1" : c.listen_addr,
-                 c.listen_port);
+        agentapi_default_url(&c, defurl, sizeof(defurl));
         agent_url = defurl;
     }
     buf body = BUF_INIT;
     engine *e = NULL;
     json_t *arr = NULL;
-    if (!use_agent || agent_containers(agent_url, &body) < 0) {
+    if (!use_agent || agentapi_get(agent_url, "/api/v1/containers", &body) < 0) {
         char err[512];
         engine_opts eo = {.host_root = c.host_root,
                           .docker_host = c.docker_host[0] ? c.docker_host : NULL,
