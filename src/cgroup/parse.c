@@ -7,6 +7,7 @@
  * Numbers that overflow saturate at UINT64_MAX instead of wrapping: a bogus
  * huge counter is visible, a wrapped one would look like a plausible value.
  */
+#include "util/scan.h"
 #include "cgroup/cgroup.h"
 
 #include <errno.h>
@@ -26,20 +27,6 @@ static int next_line(lines *it, const char **ls, const char **le)
     *le = nl ? nl : it->end;
     it->p = nl ? nl + 1 : it->end;
     return 1;
-}
-
-static const char *skip_space(const char *p, const char *e)
-{
-    while (p < e && (*p == ' ' || *p == '\t'))
-        p++;
-    return p;
-}
-
-static const char *skip_token(const char *p, const char *e)
-{
-    while (p < e && *p != ' ' && *p != '\t')
-        p++;
-    return p;
 }
 
 /* Parses decimal digits at p; returns the end, or NULL when no digit. */
@@ -70,7 +57,7 @@ static int token_eq(const char *s, const char *e, const char *lit)
 int cg_parse_u64(const char *buf, size_t len, uint64_t *out)
 {
     const char *e = buf + len;
-    const char *p = skip_space(buf, e);
+    const char *p = scan_skip_space(buf, e);
     if (e - p >= 3 && memcmp(p, "max", 3) == 0) {
         *out = CG_MAX;
         return 0;
@@ -90,12 +77,12 @@ uint64_t cg_parse_kv(const char *buf, size_t len, const char *const *keys, size_
     lines it = {buf, buf + len};
     const char *ls, *le;
     while (next_line(&it, &ls, &le)) {
-        const char *ke = skip_token(ls, le);
+        const char *ke = scan_skip_token(ls, le);
         for (size_t i = 0; i < nkeys && i < 64; i++) {
             if (!token_eq(ls, ke, keys[i]))
                 continue;
             uint64_t v;
-            if (parse_dec(skip_space(ke, le), le, &v)) {
+            if (parse_dec(scan_skip_space(ke, le), le, &v)) {
                 vals[i] = v;
                 found |= 1ull << i;
             }
@@ -108,8 +95,8 @@ uint64_t cg_parse_kv(const char *buf, size_t len, const char *const *keys, size_
 int cg_parse_cpu_max(const char *buf, size_t len, int64_t *quota, uint64_t *period)
 {
     const char *e = buf + len;
-    const char *p = skip_space(buf, e);
-    const char *te = skip_token(p, e);
+    const char *p = scan_skip_space(buf, e);
+    const char *te = scan_skip_token(p, e);
     uint64_t q = 0;
     if (token_eq(p, te, "max"))
         *quota = -1;
@@ -117,7 +104,7 @@ int cg_parse_cpu_max(const char *buf, size_t len, int64_t *quota, uint64_t *peri
         *quota = (int64_t)q;
     else
         return -EINVAL;
-    p = skip_space(te, e);
+    p = scan_skip_space(te, e);
     if (!parse_dec(p, e, period))
         *period = 100000; /* the kernel's default when only a quota is written */
     return 0;
@@ -131,13 +118,13 @@ int cg_parse_blkio_v1(const char *buf, size_t len, uint64_t *read, uint64_t *wri
     int any = 0;
     while (next_line(&it, &ls, &le)) {
         /* "8:0 Read 4096"; the trailing "Total N" line has two tokens only. */
-        const char *dev_e = skip_token(ls, le);
-        const char *op = skip_space(dev_e, le);
-        const char *op_e = skip_token(op, le);
+        const char *dev_e = scan_skip_token(ls, le);
+        const char *op = scan_skip_space(dev_e, le);
+        const char *op_e = scan_skip_token(op, le);
         if (op == op_e || memchr(ls, ':', (size_t)(dev_e - ls)) == NULL)
             continue;
         uint64_t v;
-        if (!parse_dec(skip_space(op_e, le), le, &v))
+        if (!parse_dec(scan_skip_space(op_e, le), le, &v))
             continue;
         if (token_eq(op, op_e, "Read"))
             *read = (*read > UINT64_MAX - v) ? UINT64_MAX : *read + v;
@@ -160,10 +147,10 @@ int cg_parse_io_stat(const char *buf, size_t len, uint64_t *rbytes, uint64_t *wb
     lines it = {buf, buf + len};
     const char *ls, *le;
     while (next_line(&it, &ls, &le)) {
-        const char *p = skip_token(ls, le); /* device */
+        const char *p = scan_skip_token(ls, le); /* device */
         while (p < le) {
-            p = skip_space(p, le);
-            const char *te = skip_token(p, le);
+            p = scan_skip_space(p, le);
+            const char *te = scan_skip_token(p, le);
             const char *eq = memchr(p, '=', (size_t)(te - p));
             uint64_t v;
             if (eq && parse_dec(eq + 1, te, &v)) {
@@ -188,7 +175,7 @@ unsigned cg_parse_psi(const char *buf, size_t len, uint64_t *some_total, uint64_
     lines it = {buf, buf + len};
     const char *ls, *le;
     while (next_line(&it, &ls, &le)) {
-        const char *ke = skip_token(ls, le);
+        const char *ke = scan_skip_token(ls, le);
         int which;
         if (token_eq(ls, ke, "some"))
             which = 0;
@@ -198,8 +185,8 @@ unsigned cg_parse_psi(const char *buf, size_t len, uint64_t *some_total, uint64_
             continue;
         const char *p = ke;
         while (p < le) {
-            p = skip_space(p, le);
-            const char *te = skip_token(p, le);
+            p = scan_skip_space(p, le);
+            const char *te = scan_skip_token(p, le);
             if (te - p > 6 && memcmp(p, "total=", 6) == 0) {
                 uint64_t v;
                 if (parse_dec(p + 6, te, &v)) {
@@ -223,7 +210,7 @@ size_t cg_parse_netdev(const char *buf, size_t len, bnet_iface *out, size_t max)
         const char *colon = memchr(ls, ':', (size_t)(le - ls));
         if (!colon || memchr(ls, '|', (size_t)(le - ls)))
             continue;
-        const char *ns = skip_space(ls, colon);
+        const char *ns = scan_skip_space(ls, colon);
         size_t nl = (size_t)(colon - ns);
         if (nl == 0 || nl >= BS_IFNAME)
             continue;
@@ -231,7 +218,7 @@ size_t cg_parse_netdev(const char *buf, size_t len, bnet_iface *out, size_t max)
         const char *p = colon + 1;
         int k;
         for (k = 0; k < 16; k++) {
-            p = skip_space(p, le);
+            p = scan_skip_space(p, le);
             p = parse_dec(p, le, &f[k]);
             if (!p)
                 break;
@@ -257,7 +244,7 @@ int cg_parse_first_pid(const char *buf, size_t len)
 {
     uint64_t v;
     const char *e = buf + len;
-    const char *p = skip_space(buf, e);
+    const char *p = scan_skip_space(buf, e);
     if (!parse_dec(p, e, &v) || v > 0x7fffffff)
         return 0;
     return (int)v;
@@ -270,13 +257,13 @@ int cg_parse_proc_stat(const char *buf, size_t len, cg_host *h)
     int found = 0;
     h->ncpu = 0;
     while (next_line(&it, &ls, &le)) {
-        const char *ke = skip_token(ls, le);
+        const char *ke = scan_skip_token(ls, le);
         if (token_eq(ls, ke, "cpu")) {
             /* user nice system idle iowait irq softirq steal, in USER_HZ */
             uint64_t f[8] = {0};
             const char *p = ke;
             for (int k = 0; k < 8; k++) {
-                p = skip_space(p, le);
+                p = scan_skip_space(p, le);
                 const char *q = parse_dec(p, le, &f[k]);
                 if (!q)
                     break;

@@ -187,20 +187,23 @@ const char *st_name(const st_entry *e)
     return e->has_meta && e->meta.name[0] ? e->meta.name : e->short_id;
 }
 
+/* Whether a service with o's protocol, port and address is in v[0..n). */
+static int svc_listed(const st_service *o, const st_service *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (o->proto == v[i].proto && o->port == v[i].port && strcmp(o->addr, v[i].addr) == 0)
+            return 1;
+    return 0;
+}
+
 void st_set_services(st_entry *e, const st_service *svcs, size_t n, size_t cap)
 {
     /* A TCP service that stopped listening stays, down, until it comes
      * back or the container goes: an alert on berth_service_up == 0 must
      * not turn into a vanished series. Bounded by cap. */
     size_t gone = 0;
-    for (size_t j = 0; j < e->n_svcs; j++) {
-        const st_service *o = &e->svcs[j];
-        int found = 0;
-        for (size_t i = 0; i < n && !found; i++)
-            found = o->proto == svcs[i].proto && o->port == svcs[i].port &&
-                    strcmp(o->addr, svcs[i].addr) == 0;
-        gone += !found && o->probed;
-    }
+    for (size_t j = 0; j < e->n_svcs; j++)
+        gone += e->svcs[j].probed && !svc_listed(&e->svcs[j], svcs, n);
     size_t total = n + gone > cap ? cap : n + gone; /* listening ones first */
     st_service *v = total ? malloc(total * sizeof(*v)) : NULL;
     if (total && !v)
@@ -220,11 +223,7 @@ void st_set_services(st_entry *e, const st_service *svcs, size_t n, size_t cap)
     }
     for (size_t j = 0; j < e->n_svcs && w < total; j++) {
         const st_service *o = &e->svcs[j];
-        int found = 0;
-        for (size_t i = 0; i < n && !found; i++)
-            found = o->proto == svcs[i].proto && o->port == svcs[i].port &&
-                    strcmp(o->addr, svcs[i].addr) == 0;
-        if (found || !o->probed)
+        if (!o->probed || svc_listed(o, svcs, n))
             continue;
         v[w] = *o;
         if (o->up) {

@@ -21,6 +21,7 @@
  * The same listeners also come from NETLINK_SOCK_DIAG dump replies
  * (svc_parse_diag, below), which svc_discover prefers: see svc_discover.c.
  */
+#include "util/scan.h"
 #include "services/svc.h"
 
 #include <arpa/inet.h>
@@ -42,20 +43,6 @@ static int hexval(char c)
     if (c >= 'a' && c <= 'f')
         return c - 'a' + 10;
     return -1;
-}
-
-static const char *skip_sp(const char *p, const char *e)
-{
-    while (p < e && (*p == ' ' || *p == '\t'))
-        p++;
-    return p;
-}
-
-static const char *skip_token(const char *p, const char *e)
-{
-    while (p < e && *p != ' ' && *p != '\t')
-        p++;
-    return p;
 }
 
 /* Exactly n hex digits (n <= 8) into *v. Returns the end or NULL. */
@@ -143,35 +130,35 @@ static int parse_line(const char *p, const char *e, int complete, int proto, int
     uint32_t st;
     uint64_t slot, uid, inode;
 
-    p = skip_sp(p, e);
+    p = scan_skip_space(p, e);
     p = dec_u64(p, e, UINT64_MAX, &slot);
     if (!p || p >= e || *p != ':')
         return 0; /* the header line, or garbage */
-    p = skip_sp(p + 1, e);
+    p = scan_skip_space(p + 1, e);
     p = endpoint(p, e, v6, la, &lport);
     if (!p || p >= e || *p != ' ')
         return 0;
-    p = endpoint(skip_sp(p, e), e, v6, ra, &rport);
+    p = endpoint(scan_skip_space(p, e), e, v6, ra, &rport);
     if (!p || p >= e || *p != ' ')
         return 0;
-    p = hex_word(skip_sp(p, e), e, 2, &st);
+    p = hex_word(scan_skip_space(p, e), e, 2, &st);
     if (!p || p >= e || *p != ' ')
         return 0;
     /* tx_queue:rx_queue, tr:tm->when, retrnsmt: not needed */
     for (int i = 0; i < 3; i++) {
-        const char *s = skip_sp(p, e);
-        p = skip_token(s, e);
+        const char *s = scan_skip_space(p, e);
+        p = scan_skip_token(s, e);
         if (p == s)
             return 0;
     }
-    p = dec_u64(skip_sp(p, e), e, UINT_MAX, &uid);
+    p = dec_u64(scan_skip_space(p, e), e, UINT_MAX, &uid);
     if (!p || p >= e || *p != ' ')
         return 0;
-    const char *s = skip_sp(p, e);
-    p = skip_token(s, e); /* timeout */
+    const char *s = scan_skip_space(p, e);
+    p = scan_skip_token(s, e); /* timeout */
     if (p == s)
         return 0;
-    p = dec_u64(skip_sp(p, e), e, UINT64_MAX, &inode);
+    p = dec_u64(scan_skip_space(p, e), e, UINT64_MAX, &inode);
     if (!p)
         return 0;
     /* The inode must be followed by a separator; at the end of an
@@ -230,8 +217,8 @@ size_t svc_parse_pids(const char *buf, size_t len, int *out, size_t max)
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *e = nl ? nl : end;
         uint64_t v;
-        const char *q = dec_u64(skip_sp(p, e), e, INT_MAX, &v);
-        if (q && skip_sp(q, e) == e && v > 0)
+        const char *q = dec_u64(scan_skip_space(p, e), e, INT_MAX, &v);
+        if (q && scan_skip_space(q, e) == e && v > 0)
             out[n++] = (int)v;
         p = nl ? nl + 1 : end;
     }
@@ -279,10 +266,10 @@ int svc_parse_status_uid(const char *buf, size_t len, unsigned *euid)
         const char *e = nl ? nl : end;
         if (e - p > 4 && memcmp(p, "Uid:", 4) == 0) {
             uint64_t ruid, eu;
-            const char *q = dec_u64(skip_sp(p + 4, e), e, UINT_MAX, &ruid);
+            const char *q = dec_u64(scan_skip_space(p + 4, e), e, UINT_MAX, &ruid);
             if (!q)
                 return -EINVAL;
-            q = dec_u64(skip_sp(q, e), e, UINT_MAX, &eu);
+            q = dec_u64(scan_skip_space(q, e), e, UINT_MAX, &eu);
             if (!q)
                 return -EINVAL;
             *euid = (unsigned)eu;
