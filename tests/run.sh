@@ -38,6 +38,9 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
+# One id for this run: its containers carry it, and only they are cleaned up.
+BERTH_TEST_RUN=${BERTH_TEST_RUN:-run$$}
+export BERTH_TEST_RUN
 OUT=$ROOT/test-output
 JOBS=$(nproc 2>/dev/null || echo 2)
 TEST_TIMEOUT=${BERTH_TEST_TIMEOUT:-180}
@@ -179,7 +182,7 @@ unit_bins() {
 cleanup_containers() {
 	local ids
 	command -v docker >/dev/null || return 0
-	ids=$(timeout 30 docker ps -aq --filter label=berth-test=1 2>/dev/null) || return 0
+	ids=$(timeout 30 docker ps -aq --filter "label=berth-test-run=$BERTH_TEST_RUN" 2>/dev/null) || return 0
 	if [ -n "$ids" ]; then
 		# shellcheck disable=SC2086 # one id per word
 		timeout 60 docker rm -f $ids >/dev/null 2>&1 || true

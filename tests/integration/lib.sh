@@ -45,7 +45,10 @@ BERTH_TEST_IMAGE=${BERTH_TEST_IMAGE:-berth-test:latest}
 TEST_LOGDIR=${TEST_LOGDIR:-$BERTH_ROOT/test-output/manual}
 mkdir -p "$TEST_LOGDIR"
 BERTH_SANITIZED=${BERTH_SANITIZED:-0}
-export BERTH_ROOT BERTH_BIN BERTH_TEST_IMAGE TEST_LOGDIR BERTH_SANITIZED
+# Containers carry the run's id so that cleanup only removes this run's
+# containers: two runs (or a run and a benchmark) may share one dockerd.
+BERTH_TEST_RUN=${BERTH_TEST_RUN:-$$}
+export BERTH_ROOT BERTH_BIN BERTH_TEST_IMAGE TEST_LOGDIR BERTH_SANITIZED BERTH_TEST_RUN
 
 # Proxies from the environment must never see test traffic to 127.0.0.1.
 export NO_PROXY=127.0.0.1,localhost,::1 no_proxy=127.0.0.1,localhost,::1
@@ -368,18 +371,18 @@ ctr_run() {
 	shift
 	docker rm -f "$name" >/dev/null 2>&1 || true
 	on_exit docker rm -f "$name"
-	CTR_ID=$(docker run -d --label berth-test=1 --name "$name" "${args[@]}" \
+	CTR_ID=$(docker run -d --label berth-test=1 --label "berth-test-run=$BERTH_TEST_RUN" --name "$name" "${args[@]}" \
 		"$BERTH_TEST_IMAGE" "$@") || fail "docker run of $name failed"
 	export CTR_ID
 	echo "$CTR_ID"
 }
 
-# cleanup_all: remove every container labelled berth-test=1 (what ctr_run
-# made). Runs at the end of every test and of every test file.
+# cleanup_all: remove every container of this run (label berth-test-run,
+# what ctr_run made). Runs at the end of every test and of every test file.
 cleanup_all() {
 	local ids
 	command -v docker >/dev/null || return 0
-	ids=$(timeout 30 docker ps -aq --filter label=berth-test=1 2>/dev/null) || return 0
+	ids=$(timeout 30 docker ps -aq --filter "label=berth-test-run=$BERTH_TEST_RUN" 2>/dev/null) || return 0
 	if [ -n "$ids" ]; then
 		# shellcheck disable=SC2086 # one id per word
 		timeout 60 docker rm -f $ids >/dev/null 2>&1 || true

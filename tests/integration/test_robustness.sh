@@ -58,8 +58,8 @@ t_churn_keeps_fds_and_memory_flat() {
 		for ((i = 0; i < n; i++)); do
 			# dockerd 20.10 now and then refuses a start while removals
 			# are in flight ("marked for removal"): retry that one
-			batch+=("$(docker run -d --label berth-test=1 "$BERTH_TEST_IMAGE" sleep 600 ||
-				{ sleep 1; docker run -d --label berth-test=1 "$BERTH_TEST_IMAGE" sleep 600; })")
+			batch+=("$(docker run -d --label berth-test=1 --label "berth-test-run=$BERTH_TEST_RUN" "$BERTH_TEST_IMAGE" sleep 600 ||
+				{ sleep 1; docker run -d --label berth-test=1 --label "berth-test-run=$BERTH_TEST_RUN" "$BERTH_TEST_IMAGE" sleep 600; })")
 			if ((${#batch[@]} == 10)); then
 				for c in "${batch[@]}"; do docker rm -f "$c" >/dev/null; done
 				batch=()

@@ -76,7 +76,7 @@ t_service_in_container_without_shell() {
 	on_exit docker rmi -f berth-test-bare:latest
 	docker rm -f bare >/dev/null 2>&1 || true
 	on_exit docker rm -f bare
-	docker run -d --label berth-test=1 --name bare berth-test-bare:latest /httpd -f -p 8080 >/dev/null
+	docker run -d --label berth-test=1 --label "berth-test-run=$BERTH_TEST_RUN" --name bare berth-test-bare:latest /httpd -f -p 8080 >/dev/null
 	docker exec bare /httpd true 2>/dev/null # nothing else in there
 	agent_start --services-interval 2s
 	wait_for 20 has_sample berth_service_up 'name="bare",proto="tcp".*port="8080",process="httpd"' ||
