@@ -5,7 +5,8 @@
 #   scripts/install-deps.sh --test   also what tests/run.sh needs: Docker,
 #                                    busybox for the test image, promtool,
 #                                    curl, jq, clang for fuzzing, ss, ps,
-#                                    tmux, clang-format, cppcheck, bc
+#                                    tmux, clang-format, cppcheck, bc,
+#                                    debootstrap, docker-compose
 #
 # Idempotent and fast when everything is present: packages are checked with
 # dpkg-query first and apt-get (update and install) only runs for missing
@@ -26,10 +27,14 @@ BUILD_PKGS=(
 # zabbix_get, the real Zabbix client the tests query berth with (its proxy
 # service is not started: there is no init system to start it, and the
 # tests never need it).
+# debootstrap builds the base of berth's own image (no registry is
+# reachable: scripts/build-berth-image.sh); docker-compose (Debian's 1.29)
+# runs deploy/docker-compose.yml in test_container.sh.
 TEST_PKGS=(
 	docker.io busybox-static prometheus curl jq
 	clang libclang-rt-14-dev procps iproute2
 	tmux clang-format cppcheck bc zabbix-proxy-sqlite3
+	debootstrap docker-compose
 )
 
 usage() {
