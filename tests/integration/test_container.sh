@@ -203,6 +203,10 @@ t_least_privileges_degrade_as_documented() {
 	wait_for 20 _logged bc-berth-p0 "probes for $short: Permission denied" ||
 		fail "no probe error logged without CAP_SYS_PTRACE"
 	assert_eq "$(metric berth_service_up "$sel,process=\"\"")" 0 "probe without capabilities"
+	# ... and everything else works with no capability at all
+	assert_eq "$(metric container_spec_memory_limit_bytes 'name="bc-web2"')" 0 "cgroup figures without capabilities"
+	has_sample container_network_receive_bytes_total 'name="bc-web2"' || fail "network counters without capabilities"
+	has_sample container_memory_usage_bytes 'image="[^"]+",name="bc-web2"' || fail "names and images (Docker API) without capabilities"
 	docker rm -f bc-berth-p0 >/dev/null
 	# SYS_PTRACE only: the owner is known, setns is refused.
 	bc_agent bc-berth-p1 --pid host --cap-drop ALL --cap-add SYS_PTRACE --security-opt no-new-privileges --read-only -- --services-interval 1s
@@ -224,8 +228,10 @@ t_least_privileges_degrade_as_documented() {
 t_df_logs_from_container() {
 	bc_image
 	# 2000 lines of 100 bytes to the json-file log
+	# shellcheck disable=SC2016 # expands in the container's shell
 	ctr_run bc-logger -- sh -c 'i=0; while [ $i -lt 2000 ]; do printf "%099d\n" $i; i=$((i+1)); done; sleep 600' >/dev/null
 	local id=$CTR_ID
+	# shellcheck disable=SC2317 # called by wait_for
 	_logger_done() { [ "$(docker logs bc-logger 2>/dev/null | wc -l)" -ge 2000 ]; }
 	wait_for 20 _logger_done || fail "bc-logger did not log"
 	bc_agent bc-berth-d
@@ -300,6 +306,7 @@ t_ships_every_line_of_another_container() {
 			| (.message // .msg // .log // "")' "$out" |
 			awk '$1 == "bc-line" { print $2 }'
 	}
+	# shellcheck disable=SC2317 # called by wait_for
 	_bc_all() { [ "$(_bc_lines | wc -l)" -ge "$n" ]; }
 	wait_for 60 _bc_all || {
 		show_file "$AGENT_LOG" "agent log"
