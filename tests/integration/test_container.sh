@@ -76,9 +76,21 @@ bc_agent() {
 	on_exit docker volume rm -f "$BC_VOLUME"
 	on_exit docker rm -f "$name"
 	on_exit _bc_logs "$name"
+	# SIGTERM first, so that berth exits as it would (and a sanitized build
+	# checks for leaks on the way out)
+	on_exit docker stop -t 10 "$name"
+	# The sanitizer pass: the same options as for agents on the host, and
+	# their report directory mounted, so tests/run.sh finds the reports.
+	local san=()
+	if [ -n "${ASAN_OPTIONS:-}" ]; then
+		local sdir
+		sdir=$(sed -nE 's/.*log_path=([^:]*)\/asan.*/\1/p' <<<"$ASAN_OPTIONS")
+		san+=(-e "ASAN_OPTIONS=$ASAN_OPTIONS" -e "UBSAN_OPTIONS=${UBSAN_OPTIONS:-}")
+		[ -z "$sdir" ] || san+=(-v "$sdir:$sdir")
+	fi
 	note "berth in a container: docker run ${dargs[*]} ... $BC_IMAGE agent --host-root /host --listen 0.0.0.0:9393 ${bargs[*]}"
 	docker run -d --name "$name" --label berth-test=1 --label "berth-test-run=$BERTH_TEST_RUN" \
-		"${dargs[@]}" "${BC_MOUNTS[@]}" -v "$BC_VOLUME:/var/lib/berth" \
+		"${dargs[@]}" "${san[@]}" "${BC_MOUNTS[@]}" -v "$BC_VOLUME:/var/lib/berth" \
 		-p "127.0.0.1:$port:9393" "$BC_IMAGE" \
 		agent --host-root /host --listen 0.0.0.0:9393 "${bargs[@]}" >/dev/null ||
 		fail "docker run of berth's container $name failed"
@@ -149,20 +161,25 @@ t_metrics_of_other_containers() {
 	lim=$(cat /sys/fs/cgroup/memory/docker/"$id"/memory.limit_in_bytes 2>/dev/null ||
 		cat /sys/fs/cgroup/system.slice/docker-"$id".scope/memory.max)
 	assert_eq "$lim" 67108864 "host's own memory limit file"
-	# CPU: berth's counter over 5 s against the host's cgroup counter over
-	# the same 5 s, and near one CPU (what `yes` spins).
+	# CPU: berth's counter over 8 s against the host's cgroup counter over
+	# the same 8 s. `yes` spins on one CPU, so the host says ~1 on an idle
+	# machine (less when other work shares the cores: the comparison, not
+	# the absolute figure, is the test). Each of berth's two samples is up to
+	# one 1 s interval old, so its rate may differ by 1/8 CPU plus noise.
 	local b0 b1 h0 h1 t0 t1 r rh
 	h0=$(cg_cpu_seconds "$id")
 	b0=$(metric container_cpu_usage_seconds_total 'name="bc-target"')
 	t0=$(date +%s.%N)
-	sleep 5
+	sleep 8
 	h1=$(cg_cpu_seconds "$id")
 	b1=$(metric container_cpu_usage_seconds_total 'name="bc-target"')
 	t1=$(date +%s.%N)
 	r=$(awk -v a="$b0" -v b="$b1" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.4f\n", (b - a) / (t1 - t0) }')
 	rh=$(awk -v a="$h0" -v b="$h1" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.4f\n", (b - a) / (t1 - t0) }')
 	note "bc-target: berth in a container says $r CPU, the host's cgroup says $rh"
-	assert_between "$r" 0.7 1.15 "cpu of a container running yes"
+	assert_ge "$rh" 0.3 "host's own figure for yes (is the machine overloaded?)"
+	assert_between "$r" "$(awk -v h="$rh" 'BEGIN { print h - 0.2 }')" "$(awk -v h="$rh" 'BEGIN { print h + 0.2 }')" \
+		"berth's CPU rate of bc-target vs the host's cgroup"
 	# A sample is at most one interval old: berth never runs ahead of the
 	# kernel, and lags it by at most ~1 interval of one CPU.
 	assert_le "$b1" "$(cg_cpu_seconds "$id")" "berth's counter vs the host's, now"
@@ -274,6 +291,9 @@ t_compose_file_runs() {
 	assert_eq "$(metric container_spec_memory_limit_bytes 'name="bc-ctarget"')" 100663296 "96 MiB limit via compose"
 	docker-compose -p "$proj" -f "$BERTH_ROOT/deploy/docker-compose.yml" stop --timeout 10 >/dev/null 2>&1
 	assert_eq "$(docker inspect -f '{{.State.ExitCode}}' "$cid")" 0 "berth's exit status on docker stop"
+	docker logs "$cid" >"$TEST_LOGDIR/compose-berth.log" 2>&1 || true
+	grep -E "Sanitizer|runtime error:" "$TEST_LOGDIR/compose-berth.log" && fail "sanitizer report from berth under compose"
+	return 0
 }
 
 # The log pipeline (issue 4) writes NDJSON through `log_output NAME file
@@ -296,14 +316,12 @@ t_ships_every_line_of_another_container() {
 	# JSON object; the message and the container id under whichever names the
 	# file output uses
 	_bc_lines() {
-		[ -f "$out" ] || {
-			echo 0
-			return 0
-		}
+		[ -f "$out" ] || return 0
 		jq -r --arg id "$id" '
-			select(([.container_id, .container.id, .docker.container_id, .container_name, .container.name]
-			        | map(select(. != null)) | any(. == $id or . == "bc-lines")))
-			| (.message // .msg // .log // "")' "$out" |
+			select([.container_id?, .container?.id?, .container_name?, .container?.name?,
+			        .docker?.container_id?, .docker?.container_name?, .container?]
+			       | map(select(type == "string")) | any(. == $id or . == "bc-lines"))
+			| [.message?, .msg?, .log?, .line?] | map(select(type == "string")) | (.[0] // "")' "$out" |
 			awk '$1 == "bc-line" { print $2 }'
 	}
 	# shellcheck disable=SC2317 # called by wait_for
