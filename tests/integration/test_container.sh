@@ -261,6 +261,25 @@ t_df_logs_from_container() {
 	assert_eq "$got" "$want" "logs bytes of bc-logger from inside berth's container"
 }
 
+t_df_writable_with_optional_mount() {
+	bc_image
+	# docs/container.md: `berth df` in the container needs /var/lib/docker
+	# at its own path, and CAP_DAC_READ_SEARCH for files other users own
+	ctr_run bc-dfw -- sh -c 'mkdir -p /s; head -c 3000000 /dev/urandom > /s/f; chown -R 1000:1000 /s; chmod 700 /s; touch /done; sleep 600' >/dev/null
+	local id=$CTR_ID upper got want
+	wait_for 20 docker exec bc-dfw test -e /done || fail "bc-dfw did not write its file"
+	upper=$(docker inspect -f '{{.GraphDriver.Data.UpperDir}}' "$id")
+	[ -d "$upper" ] || skip "storage driver $(docker inspect -f '{{.Driver}}' "$id") has no upper dir"
+	want=$(du -s -B1 -x "$upper" | cut -f 1)
+	got=$(docker run --rm --label berth-test=1 --label "berth-test-run=$BERTH_TEST_RUN" --pid host \
+		--cap-drop ALL --cap-add DAC_READ_SEARCH --security-opt no-new-privileges --read-only \
+		-v /var/lib/docker:/var/lib/docker:ro -v /var/run/docker.sock:/var/run/docker.sock:ro \
+		"$BC_IMAGE" df --json bc-dfw | jq -r '.containers[] | select(.name == "bc-dfw") | .writable_bytes')
+	note "berth df in a container: writable $got bytes; du -s -B1 -x on the host: $want"
+	assert_ge "$want" 3000000 "du of the writable layer"
+	assert_eq "$got" "$want" "writable bytes of bc-dfw from inside a container"
+}
+
 t_compose_file_runs() {
 	bc_image
 	command -v docker-compose >/dev/null || skip "docker-compose not installed (scripts/install-deps.sh --test)"
