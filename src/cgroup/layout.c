@@ -187,5 +187,19 @@ int cg_layout_detect(const char *host_root, cg_layout *out, char *err, size_t er
         if (stat(path, &st) == 0 || (!out->host_root[0] && stat("/proc/self/ns/net", &st) == 0))
             out->host_netns = (unsigned long long)st.st_ino;
     }
+    if (rc == 0 && out->host_root[0]) {
+        /* The hierarchy discovery walks must be there: without the host's
+         * /sys/fs/cgroup mounted under the host root (berth in a container),
+         * berth would run and silently see no container at all. */
+        const char *walk = out->mode == CG_MODE_V2 ? out->dir[CG_UNIFIED] : out->dir[CG_MEMORY];
+        struct stat st;
+        if (walk[0] && stat(walk, &st) != 0) {
+            rc = -errno;
+            if (err)
+                snprintf(err, errlen,
+                         "host root %s: %s: %s (mount the host's /sys/fs/cgroup there, read-only)",
+                         out->host_root, walk, strerror(-rc));
+        }
+    }
     return rc;
 }

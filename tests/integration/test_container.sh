@@ -242,6 +242,20 @@ t_least_privileges_degrade_as_documented() {
 	return 0
 }
 
+t_missing_mount_is_a_clear_error() {
+	bc_image
+	# without the host's cgroup tree under /host, berth must say so and stop,
+	# not run and silently list no container
+	local out rc=0
+	out=$(timeout 30 docker run --rm --label berth-test=1 --label "berth-test-run=$BERTH_TEST_RUN" \
+		"${BC_PRIVS[@]}" -v /proc:/host/proc:ro --network none \
+		"$BC_IMAGE" agent --host-root /host --no-docker 2>&1) || rc=$?
+	note "berth without /sys/fs/cgroup: status $rc: $out"
+	[ "$rc" -ne 0 ] || fail "berth ran without the host's cgroup tree"
+	assert_contains "$out" "/host/sys/fs/cgroup" "error names the missing directory"
+	assert_contains "$out" "mount the host's /sys/fs/cgroup" "error says what to do"
+}
+
 t_df_logs_from_container() {
 	bc_image
 	# 2000 lines of 100 bytes to the json-file log

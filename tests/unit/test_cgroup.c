@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -279,6 +281,43 @@ static void t_v2_systemd_tree(void **st)
     assert_true(host.mem_total > 0 && host.cpu_total_ns > 0 && host.ncpu > 0);
 }
 
+/* A host root holding the host's mountinfo but not its cgroup tree (berth
+ * in a container without the /sys/fs/cgroup mount) is a clear error, not an
+ * agent that silently sees no container. */
+static void t_host_root_without_cgroup_tree(void **st)
+{
+    (void)st;
+    char root[] = "/tmp/berth-test-hostroot-XXXXXX";
+    assert_non_null(mkdtemp(root));
+    char path[512];
+    snprintf(path, sizeof(path), "%s/proc", root);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof(path), "%s/proc/1", root);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof(path), "%s/proc/1/mountinfo", root);
+    FILE *in = fopen("tests/fixtures/cgroup/v1-hybrid/proc/1/mountinfo", "r");
+    FILE *out = fopen(path, "w");
+    assert_non_null(in);
+    assert_non_null(out);
+    char b[4096];
+    size_t n;
+    while ((n = fread(b, 1, sizeof(b), in)) > 0)
+        assert_int_equal(fwrite(b, 1, n, out), n);
+    fclose(in);
+    fclose(out);
+    cg_layout l;
+    char err[512] = "";
+    assert_int_equal(cg_layout_detect(root, &l, err, sizeof(err)), -ENOENT);
+    assert_non_null(strstr(err, "/sys/fs/cgroup/memory"));
+    assert_non_null(strstr(err, "mount the host's /sys/fs/cgroup"));
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/proc/1", root);
+    rmdir(path);
+    snprintf(path, sizeof(path), "%s/proc", root);
+    rmdir(path);
+    rmdir(root);
+}
+
 static void t_v1_hybrid_tree(void **st)
 {
     (void)st;
@@ -320,6 +359,7 @@ int main(void)
         cmocka_unit_test(t_mountinfo_hybrid),
         cmocka_unit_test(t_v2_systemd_tree),
         cmocka_unit_test(t_v1_hybrid_tree),
+        cmocka_unit_test(t_host_root_without_cgroup_tree),
     };
     return cmocka_run_group_tests_name("cgroup", tests, NULL, NULL);
 }
