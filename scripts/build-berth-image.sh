@@ -7,7 +7,8 @@
 #      Debian's debootstrap (--variant=minbase) from the mirror apt uses on
 #      this machine, plus the Debian packages that own every shared library
 #      `ldd build/berth` lists (found with dpkg -S, so a library the Makefile
-#      adds later comes along without editing this file), imported with
+#      adds later comes along without editing this file) and ca-certificates
+#      (for TLS log outputs), imported with
 #      `docker import`. Skipped when an image with the same package list
 #      (label berth.base-pkgs) exists.
 #   2. berth:latest: `docker build -f deploy/Dockerfile` FROM that base,
@@ -88,7 +89,12 @@ lib_packages() {
 
 build_base() {
 	local pkgs want have old_id root mir rc=0
-	pkgs=$(lib_packages "$BIN" | tr '\n' ',' | sed 's/,$//')
+	# plus ca-certificates: what ldd cannot tell, the CA bundle libcurl and
+	# OpenSSL verify TLS servers with (log outputs over HTTPS or TLS)
+	pkgs=$({
+		lib_packages "$BIN"
+		echo ca-certificates
+	} | sort -u | tr '\n' ',' | sed 's/,$//')
 	want="$SUITE-r$RECIPE:$pkgs"
 	have=$(docker image inspect -f '{{index .Config.Labels "berth.base-pkgs"}}' "$BASE" 2>/dev/null || true)
 	if [ "$have" = "$want" ] && [ "${BERTH_REBUILD_BASE:-0}" != 1 ]; then
