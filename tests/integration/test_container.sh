@@ -317,6 +317,9 @@ t_compose_file_runs() {
 	# it runs as the compose file says: read-only, no capabilities but two
 	assert_eq "$(docker inspect -f '{{.HostConfig.ReadonlyRootfs}} {{.HostConfig.PidMode}} {{.HostConfig.NetworkMode}}' "$cid")" "true host host" "compose settings"
 	assert_eq "$(docker inspect -f '{{json .HostConfig.CapDrop}}' "$cid")" '["ALL"]' "cap_drop"
+	assert_eq "$(docker inspect -f '{{range .HostConfig.CapAdd}}{{.}} {{end}}' "$cid" | tr ' ' '\n' | sed 's/^CAP_//' | grep . | sort | tr '\n' ' ')" \
+		"SYS_ADMIN SYS_PTRACE " "cap_add"
+	assert_match "$(docker inspect -f '{{json .HostConfig.SecurityOpt}}' "$cid")" 'no-new-privileges' "security_opt"
 	# on the host's loopback only: nothing listens on the port elsewhere
 	ss -Htln "sport = :$port" | awk '{ print $4 }' | grep -qv "^127\.0\.0\.1:$port$" &&
 		fail "berth from compose listens beyond 127.0.0.1: $(ss -Htln "sport = :$port")"
