@@ -58,6 +58,8 @@ done
 sleep 5 # first discovery and probes done
 seen_h=$(curl -s "http://127.0.0.1:$hp/metrics" | grep -c '^container_spec_memory_limit_bytes{.*name="bc-bench-[0-9]')
 seen_c=$(curl -s "http://127.0.0.1:$cp/metrics" | grep -c '^container_spec_memory_limit_bytes{.*name="bc-bench-[0-9]')
+# other work on the host (other containers) is measured by both agents alike
+all_h=$(curl -s "http://127.0.0.1:$hp/metrics" | grep -c '^container_spec_memory_limit_bytes{')
 h0=$(proc_cpu_seconds "$HOST_PID")
 c0=$(proc_cpu_seconds "$CPID")
 t0=$(now)
@@ -71,8 +73,8 @@ size=$(docker image inspect -f '{{.Size}}' "$IMAGE_BERTH")
 base=$(docker image inspect -f '{{.Size}}' berth-base:bookworm)
 
 awk -v n="$N" -v w="$(echo "$t1 - $t0" | bc)" -v h="$(echo "$h1 - $h0" | bc)" -v c="$(echo "$c1 - $c0" | bc)" \
-    -v hr="$hr" -v cr="$cr" -v sh="$seen_h" -v sc="$seen_c" -v size="$size" -v base="$base" 'BEGIN {
-    printf "containers seen: host agent %d, containerised agent %d (of %d)\n", sh, sc, n
+    -v hr="$hr" -v cr="$cr" -v sh="$seen_h" -v sc="$seen_c" -v size="$size" -v base="$base" -v all="$all_h" 'BEGIN {
+    printf "containers seen: host agent %d, containerised agent %d (of %d); %d containers on the host in all\n", sh, sc, n, all
     printf "%-22s %12s %10s %10s\n", "agent", "CPU s", "% core", "RSS MiB"
     printf "%-22s %12.3f %9.2f%% %10.1f\n", "on the host", h, 100 * h / w, hr / 1024
     printf "%-22s %12.3f %9.2f%% %10.1f\n", "in its container", c, 100 * c / w, cr / 1024
