@@ -47,7 +47,7 @@ cp=$(free)
 docker run -d --name "$CTR" --pid host --cap-drop ALL --cap-add SYS_ADMIN --cap-add SYS_PTRACE \
     --security-opt no-new-privileges --read-only \
     -v /sys/fs/cgroup:/host/sys/fs/cgroup:ro -v /proc:/host/proc:ro \
-    -v /var/lib/docker/containers:/var/lib/docker/containers:ro \
+    -v /var/lib/docker/containers:/host/var/lib/docker/containers:ro \
     -v /var/run/docker.sock:/var/run/docker.sock:ro -v bc-bench-data:/var/lib/berth \
     -p "127.0.0.1:$cp:9393" "$IMAGE_BERTH" agent --host-root /host --listen 0.0.0.0:9393 >/dev/null
 CPID=$(docker inspect -f '{{.State.Pid}}' "$CTR")

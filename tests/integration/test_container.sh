@@ -21,7 +21,7 @@ BC_PRIVS=(--pid host --cap-drop ALL --cap-add SYS_ADMIN --cap-add SYS_PTRACE
 	--security-opt no-new-privileges --read-only)
 # The documented mounts, host root under /host.
 BC_MOUNTS=(-v /sys/fs/cgroup:/host/sys/fs/cgroup:ro -v /proc:/host/proc:ro
-	-v /var/lib/docker/containers:/var/lib/docker/containers:ro
+	-v /var/lib/docker/containers:/host/var/lib/docker/containers:ro
 	-v /var/run/docker.sock:/var/run/docker.sock:ro)
 
 has_sample() { metric "$@" >/dev/null 2>&1; }
@@ -256,42 +256,32 @@ t_missing_mount_is_a_clear_error() {
 	assert_contains "$out" "mount the host's /sys/fs/cgroup" "error says what to do"
 }
 
-t_df_logs_from_container() {
+t_df_with_optional_mount() {
 	bc_image
-	# 2000 lines of 100 bytes to the json-file log
+	# docs/container.md: `berth df` in a container needs /var/lib/docker at
+	# its own path, and CAP_DAC_READ_SEARCH for files other users keep
+	# private. bc-dfw writes 3 MB under a uid-1000 mode-700 directory and
+	# 2000 log lines of 100 bytes.
 	# shellcheck disable=SC2016 # expands in the container's shell
-	ctr_run bc-logger -- sh -c 'i=0; while [ $i -lt 2000 ]; do printf "%099d\n" $i; i=$((i+1)); done; sleep 600' >/dev/null
-	local id=$CTR_ID
-	# shellcheck disable=SC2317 # called by wait_for
-	_logger_done() { [ "$(docker logs bc-logger 2>/dev/null | wc -l)" -ge 2000 ]; }
-	wait_for 20 _logger_done || fail "bc-logger did not log"
-	bc_agent bc-berth-d
-	local j got want
-	j=$(docker exec bc-berth-d berth df --json bc-logger)
-	got=$(jq -r '.containers[] | select(.name == "bc-logger") | .logs_bytes' <<<"$j")
-	want=$(du -s -B1 -c /var/lib/docker/containers/"$id"/"$id"-json.log* | awk '$2 == "total" { print $1 }')
-	note "berth df in its container: logs $got bytes; du on the host: $want"
-	assert_ge "$want" 200000 "du of the log"
-	assert_eq "$got" "$want" "logs bytes of bc-logger from inside berth's container"
-}
-
-t_df_writable_with_optional_mount() {
-	bc_image
-	# docs/container.md: `berth df` in the container needs /var/lib/docker
-	# at its own path, and CAP_DAC_READ_SEARCH for files other users own
-	ctr_run bc-dfw -- sh -c 'mkdir -p /s; head -c 3000000 /dev/urandom > /s/f; chown -R 1000:1000 /s; chmod 700 /s; touch /done; sleep 600' >/dev/null
-	local id=$CTR_ID upper got want
+	ctr_run bc-dfw -- sh -c 'mkdir -p /s; head -c 3000000 /dev/urandom > /s/f; chown -R 1000:1000 /s; chmod 700 /s
+		i=0; while [ $i -lt 2000 ]; do printf "%099d\n" $i; i=$((i+1)); done; touch /done; sleep 600' >/dev/null
+	local id=$CTR_ID upper j got want wlog glog
 	wait_for 20 docker exec bc-dfw test -e /done || fail "bc-dfw did not write its file"
 	upper=$(docker inspect -f '{{.GraphDriver.Data.UpperDir}}' "$id")
 	[ -d "$upper" ] || skip "storage driver $(docker inspect -f '{{.Driver}}' "$id") has no upper dir"
 	want=$(du -s -B1 -x "$upper" | cut -f 1)
-	got=$(docker run --rm --label berth-test=1 --label "berth-test-run=$BERTH_TEST_RUN" --pid host \
+	wlog=$(du -s -B1 -c /var/lib/docker/containers/"$id"/"$id"-json.log* | awk '$2 == "total" { print $1 }')
+	j=$(docker run --rm --label berth-test=1 --label "berth-test-run=$BERTH_TEST_RUN" --pid host \
 		--cap-drop ALL --cap-add DAC_READ_SEARCH --security-opt no-new-privileges --read-only \
 		-v /var/lib/docker:/var/lib/docker:ro -v /var/run/docker.sock:/var/run/docker.sock:ro \
-		"$BC_IMAGE" df --json bc-dfw | jq -r '.containers[] | select(.name == "bc-dfw") | .writable_bytes')
-	note "berth df in a container: writable $got bytes; du -s -B1 -x on the host: $want"
+		"$BC_IMAGE" df --json bc-dfw)
+	got=$(jq -r '.containers[] | select(.name == "bc-dfw") | .writable_bytes' <<<"$j")
+	glog=$(jq -r '.containers[] | select(.name == "bc-dfw") | .logs_bytes' <<<"$j")
+	note "berth df in a container: writable $got, logs $glog bytes; du -B1 on the host: $want, $wlog"
 	assert_ge "$want" 3000000 "du of the writable layer"
 	assert_eq "$got" "$want" "writable bytes of bc-dfw from inside a container"
+	assert_ge "$wlog" 200000 "du of the log"
+	assert_eq "$glog" "$wlog" "log bytes of bc-dfw from inside a container"
 }
 
 t_compose_file_runs() {
@@ -332,19 +322,22 @@ t_compose_file_runs() {
 	return 0
 }
 
-# The log pipeline (issue 4) writes NDJSON through `log_output NAME file
-# path=...` (docs/config.md). Until that is merged, berth does not know the
-# key, and this test skips saying so.
+# The log pipeline (issue 4, docs/config.md "Logs"): `logs on` and
+# `log_output NAME file path=...` write NDJSON records carrying
+# container_id, container_name and message. Until that is merged, berth does
+# not know the keys, and this test skips saying so.
 t_ships_every_line_of_another_container() {
 	bc_image
-	docker run --rm --network none "$BC_IMAGE" agent --help 2>&1 | grep -qi 'log.output' ||
+	docker run --rm --network none "$BC_IMAGE" agent --help 2>&1 | grep -q -- '--log-output' ||
 		skip "berth agent --help does not know log_output yet (log pipeline, issue 4, not merged)"
 	local n=3000 conf=$TEST_LOGDIR/bc-logs.conf
-	printf 'log_output local file path=/var/lib/berth/out.ndjson\n' >"$conf"
+	printf 'logs on\nlog_output local file path=/var/lib/berth/out.ndjson\n' >"$conf"
 	chmod 644 "$conf"
 	ctr_run bc-lines -- sh -c "sleep 2; i=1; while [ \$i -le $n ]; do echo \"bc-line \$i\"; i=\$((i+1)); done; sleep 600" >/dev/null
 	local id=$CTR_ID
-	bc_agent bc-berth-l "${BC_PRIVS[@]}" -v "$conf:/etc/berth.conf:ro" -- --config /etc/berth.conf
+	# the host tag names the Docker host: with host networking the container
+	# has the host's name; with a bridge, --hostname gives it
+	bc_agent bc-berth-l "${BC_PRIVS[@]}" --hostname "$(hostname)" -v "$conf:/etc/berth.conf:ro" -- --config /etc/berth.conf
 	local vol out
 	vol=$(docker volume inspect -f '{{.Mountpoint}}' "$BC_VOLUME")
 	out=$vol/out.ndjson
@@ -363,6 +356,7 @@ t_ships_every_line_of_another_container() {
 	# shellcheck disable=SC2317 # called by wait_for
 	_bc_all() { [ "$(_bc_lines | wc -l)" -ge "$n" ]; }
 	wait_for 60 _bc_all || {
+		_bc_logs bc-berth-l
 		show_file "$AGENT_LOG" "agent log"
 		fail "only $(_bc_lines | wc -l) of $n lines shipped"
 	}
@@ -374,4 +368,8 @@ t_ships_every_line_of_another_container() {
 	assert_eq "$missing" 0 "lines of bc-lines missing from the output"
 	assert_eq "$dups" 0 "lines of bc-lines shipped more than once"
 	assert_eq "$(wc -l <<<"$got")" "$n" "lines shipped"
+	# every record traceable: host, container, image, stream
+	local tags
+	tags=$(jq -r --arg id "$id" 'select(.container_id? == $id) | [.host, .container_name, .image, .stream] | join(" ")' "$out" | sort -u)
+	assert_eq "$tags" "$(hostname) bc-lines $BERTH_TEST_IMAGE stdout" "tags of bc-lines' records"
 }
