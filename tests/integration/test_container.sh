@@ -254,6 +254,14 @@ t_missing_mount_is_a_clear_error() {
 	[ "$rc" -ne 0 ] || fail "berth ran without the host's cgroup tree"
 	assert_contains "$out" "/host/sys/fs/cgroup" "error names the missing directory"
 	assert_contains "$out" "mount the host's /sys/fs/cgroup" "error says what to do"
+	# nor without the host's /proc
+	rc=0
+	out=$(timeout 30 docker run --rm --label berth-test=1 --label "berth-test-run=$BERTH_TEST_RUN" \
+		"${BC_PRIVS[@]}" -v /sys/fs/cgroup:/host/sys/fs/cgroup:ro --network none \
+		"$BC_IMAGE" agent --host-root /host --no-docker 2>&1) || rc=$?
+	note "berth without /proc: status $rc: $out"
+	[ "$rc" -ne 0 ] || fail "berth ran without the host's /proc"
+	assert_contains "$out" "cannot read /host/proc/1/mountinfo" "error names the missing file"
 }
 
 t_df_with_optional_mount() {
