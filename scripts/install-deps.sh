@@ -27,15 +27,17 @@ BUILD_PKGS=(
 # zabbix_get, the real Zabbix client the tests query berth with (its proxy
 # service is not started: there is no init system to start it, and the
 # tests never need it).
-# debootstrap builds the base of berth's own image (no registry is
-# reachable: scripts/build-berth-image.sh); docker-compose (Debian's 1.29)
-# runs deploy/docker-compose.yml in test_container.sh.
 TEST_PKGS=(
 	docker.io busybox-static prometheus curl jq
 	clang libclang-rt-14-dev procps iproute2
 	tmux clang-format cppcheck bc zabbix-proxy-sqlite3
-	debootstrap docker-compose
 )
+
+# berth in its own container (tests/integration/test_container.sh):
+# debootstrap builds the base of berth's image (no registry is reachable:
+# scripts/build-berth-image.sh); docker-compose (Debian's 1.29) runs
+# deploy/docker-compose.yml.
+CONTAINER_TEST_PKGS=(debootstrap docker-compose)
 
 usage() {
 	echo "usage: $0 [--test]" >&2
@@ -45,7 +47,7 @@ usage() {
 want=("${BUILD_PKGS[@]}")
 case "${1:-}" in
 "") ;;
---test) want+=("${TEST_PKGS[@]}") ;;
+--test) want+=("${TEST_PKGS[@]}" "${CONTAINER_TEST_PKGS[@]}") ;;
 *) usage ;;
 esac
 [ $# -le 1 ] || usage
