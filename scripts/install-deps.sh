@@ -37,7 +37,7 @@ TEST_PKGS=(
 # debootstrap builds the base of berth's image (no registry is reachable:
 # scripts/build-berth-image.sh); docker-compose (Debian's 1.29) runs
 # deploy/docker-compose.yml.
-CONTAINER_TEST_PKGS=(debootstrap docker-compose)
+TEST_PKGS+=(debootstrap docker-compose)
 
 usage() {
 	echo "usage: $0 [--test]" >&2
@@ -47,7 +47,7 @@ usage() {
 want=("${BUILD_PKGS[@]}")
 case "${1:-}" in
 "") ;;
---test) want+=("${TEST_PKGS[@]}" "${CONTAINER_TEST_PKGS[@]}") ;;
+--test) want+=("${TEST_PKGS[@]}") ;;
 *) usage ;;
 esac
 [ $# -le 1 ] || usage
