@@ -8,6 +8,7 @@
 # Usage: bench/bench_container.sh [N=50] [W=30]   (builds berth:latest first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
 . bench/lib.sh
 N=${1:-50}
 W=${2:-30}
@@ -21,6 +22,7 @@ cleanup() {
     docker volume rm -f bc-bench-data >/dev/null 2>&1 || true
     local ids
     ids=$(docker ps -aq --filter "label=$LABEL")
+    # shellcheck disable=SC2086 # one id per word
     [ -z "$ids" ] || docker rm -f $ids >/dev/null
 }
 trap cleanup EXIT
