@@ -161,6 +161,23 @@ int zbx_sbatch_finish(zbx_sbatch *b, int64_t clock, long ns)
     return 0;
 }
 
+int zbx_sbatch_frame(const zbx_sbatch *b, int64_t clock, long ns, buf *out)
+{
+    if (b->finished)
+        return -EINVAL;
+    size_t start = out->len;
+    buf_reserve(out, b->frame.len + CLOSE_MAX);
+    buf_append(out, b->frame.data, b->frame.len);
+    buf_printf(out, "],\"clock\":%lld,\"ns\":%ld}", (long long)clock, ns);
+    uint32_t n = (uint32_t)(out->len - start - HDR);
+    unsigned char *h = (unsigned char *)out->data + start;
+    for (int i = 0; i < 4; i++) {
+        h[5 + i] = (unsigned char)(n >> (8 * i));
+        h[9 + i] = 0;
+    }
+    return 0;
+}
+
 void zbx_key_param(buf *out, const char *s)
 {
     size_t len = strlen(s);

@@ -67,6 +67,12 @@ int zbx_sbatch_add(zbx_sbatch *b, const char *host, size_t hostlen, const char *
 /* Closes the JSON with the send time and writes the header. Returns 0, or
  * -EINVAL when already finished. */
 int zbx_sbatch_finish(zbx_sbatch *b, int64_t clock, long ns);
+/* Writes the complete frame of an unfinished batch to out (appended),
+ * stamped with the send time clock/ns, leaving b as it is: a batch that
+ * waits in a queue is sent with the time it is sent at, which the server
+ * compares with its own clock to correct the values' clocks for skew.
+ * Returns 0, or -EINVAL when b is finished. */
+int zbx_sbatch_frame(const zbx_sbatch *b, int64_t clock, long ns, buf *out);
 void zbx_sbatch_free(zbx_sbatch *b);
 
 /* Appends s as one item-key parameter: as is when it needs no quoting,

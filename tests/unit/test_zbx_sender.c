@@ -69,6 +69,31 @@ static void test_encode_documented_example(void **state)
     zbx_sbatch_free(&b);
 }
 
+static void test_frame_at_send_time(void **state)
+{
+    /* a queued batch is framed with the send time, the values keep theirs */
+    zbx_sbatch b, f;
+    zbx_sbatch_init(&b);
+    zbx_sbatch_add(&b, "h", 1, "k", 1, "v", 1, 100, 7);
+    buf out = BUF_INIT;
+    buf_puts(&out, "x"); /* appended, not replaced */
+    assert_int_equal(zbx_sbatch_frame(&b, 160, 9, &out), 0);
+    zbx_sbatch_init(&f);
+    zbx_sbatch_add(&f, "h", 1, "k", 1, "v", 1, 100, 7);
+    zbx_sbatch_finish(&f, 160, 9);
+    assert_int_equal(out.len, f.frame.len + 1);
+    assert_memory_equal(out.data + 1, f.frame.data, f.frame.len);
+    /* again, later: b is unchanged */
+    buf_reset(&out);
+    zbx_sbatch_frame(&b, 170, 0, &out);
+    assert_non_null(
+        strstr(out.data + ZBX_HDR_MIN, "\"clock\":100,\"ns\":7}],\"clock\":170,\"ns\":0}"));
+    assert_int_equal(zbx_sbatch_frame(&f, 1, 0, &out), -EINVAL);
+    buf_free(&out);
+    zbx_sbatch_free(&b);
+    zbx_sbatch_free(&f);
+}
+
 static void test_encode_empty_batch(void **state)
 {
     zbx_sbatch b;
@@ -267,6 +292,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encode_documented_example),
         cmocka_unit_test(test_encode_empty_batch),
+        cmocka_unit_test(test_frame_at_send_time),
         cmocka_unit_test(test_encode_escaping_round_trips),
         cmocka_unit_test(test_encode_invalid_utf8_replaced),
         cmocka_unit_test(test_encode_cap),
