@@ -4,10 +4,10 @@
  * berth: it checks berth's frames against the protocol independently.
  *
  *   zbx_trapper -p PORTFILE -o VALUES [-v VIOLATIONS] [-H HOST] [-r RAWDIR]
- *               [-m stall|close]
+ *               [-m stall|close] [-P PORT]
  *
- * Listens on 127.0.0.1 on an ephemeral port and writes the port to
- * PORTFILE. For each connection it reads one request and checks, failing
+ * Listens on 127.0.0.1 on an ephemeral port (or PORT) and writes the port
+ * to PORTFILE. For each connection it reads one request and checks, failing
  * the exchange with a line in VIOLATIONS (default stderr) on any deviation:
  *   - header "ZBXD", flags exactly 0x01 (no compression, no large packet),
  *     reserved 0, data length equal to the bytes that follow, nothing sent
@@ -251,8 +251,8 @@ static void serve(int fd, const char *mode)
 int main(int argc, char **argv)
 {
     const char *portfile = NULL, *valfile = NULL, *violfile = NULL, *mode = NULL;
-    int opt;
-    while ((opt = getopt(argc, argv, "p:o:v:H:r:m:")) != -1) {
+    int opt, port = 0;
+    while ((opt = getopt(argc, argv, "p:o:v:H:r:m:P:")) != -1) {
         switch (opt) {
         case 'p': portfile = optarg; break;
         case 'o': valfile = optarg; break;
@@ -260,6 +260,7 @@ int main(int argc, char **argv)
         case 'H': known_host = optarg; break;
         case 'r': rawdir = optarg; break;
         case 'm': mode = optarg; break;
+        case 'P': port = atoi(optarg); break;
         default:
             fprintf(stderr, "usage: zbx_trapper -p PORTFILE -o VALUES [-v VIOL] [-H HOST] "
                             "[-r RAWDIR] [-m stall|close]\n");
@@ -275,6 +276,9 @@ int main(int argc, char **argv)
     int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons((uint16_t)port);
+    int one = 1;
+    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     socklen_t sl = sizeof(sa);
     if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(lfd, 64) != 0 ||
         getsockname(lfd, (struct sockaddr *)&sa, &sl) != 0) {
