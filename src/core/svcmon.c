@@ -198,7 +198,9 @@ static void pass_one(engine *e, const target *t, int probe_timeout_ms, int *pids
     st_unlock(st);
 }
 
-static void pass(engine *e, const svcmon_opts *o, pw_cache *pw)
+/* One pass; stop (may be NULL) ends it early between containers, so a stop
+ * waits for at most one container's probes, not a whole pass. */
+static void pass(engine *e, const svcmon_opts *o, pw_cache *pw, atomic_int *stop)
 {
     int probe_timeout_ms = o->probe_timeout_ms;
     store *st = engine_store(e);
@@ -235,7 +237,7 @@ static void pass(engine *e, const svcmon_opts *o, pw_cache *pw)
     svc_probe_result *res = malloc(SVC_MAX_LISTENERS * sizeof(*res));
     st_service *out = malloc(SVC_MAX_LISTENERS * sizeof(*out));
     if (pids && ls && reqs && res && out)
-        for (size_t i = 0; i < nt; i++)
+        for (size_t i = 0; i < nt && !(stop && atomic_load(stop)); i++)
             pass_one(e, &ts[i], probe_timeout_ms, pids, ls, reqs, res, out, pw);
     free(out);
     free(res);
@@ -248,7 +250,7 @@ static void pass(engine *e, const svcmon_opts *o, pw_cache *pw)
 void svcmon_pass(engine *e, const svcmon_opts *o)
 {
     pw_cache *pw = pw_cache_new();
-    pass(e, o, pw);
+    pass(e, o, pw, NULL);
     pw_cache_free(pw);
 }
 
@@ -259,7 +261,7 @@ static void *svcmon_main(void *arg)
      * changed or the container restarted (procs/passwd.h) */
     pw_cache *pw = pw_cache_new();
     while (!m->stopping) {
-        pass(m->e, &m->o, pw);
+        pass(m->e, &m->o, pw, &m->stopping);
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         ts.tv_sec += m->o.interval_ms / 1000;

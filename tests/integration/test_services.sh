@@ -235,6 +235,20 @@ t_zabbix_active_delivers() {
 	assert_eq "$(metric berth_zabbix_active_values_failed_total)" 0 "no failed values"
 	assert_eq "$(metric berth_zabbix_active_up)" 1 "up"
 	agent_stop
+	# the shipped trapper template is current, and berth pushed every key
+	# it names (a trapper item berth never sends would stay empty)
+	local tpl=$TEST_LOGDIR/trapper.yaml k n=0
+	bash "$BERTH_ROOT/scripts/gen-zabbix-trapper-template.sh" "$tpl" >/dev/null
+	cmp -s "$tpl" "$BERTH_ROOT/templates/zabbix/berth_template_trapper.yaml" ||
+		fail "templates/zabbix/berth_template_trapper.yaml is stale: run scripts/gen-zabbix-trapper-template.sh"
+	while read -r k; do
+		k=${k//\{#CONTAINER.NAME\}/zx-act}
+		k=${k//\{#PORT\}/8080}
+		k=${k//\{#PROTO\}/tcp}
+		trap_value zx-host "$k" >/dev/null || fail "template key $k never pushed"
+		n=$((n + 1))
+	done < <(sed -n "s/^ *key: '\{0,1\}\([^']*\)'\{0,1\}$/\1/p" "$tpl")
+	assert_ge "$n" 20 "template keys checked"
 }
 
 t_zabbix_active_failed_values_counted() {

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Zabbix active mode: what it costs berth to push its items to a Zabbix
+# server, against what people do instead from scripts, zabbix_sender with
+# a process per batch, on the same values and the same receiver.
+#
+#   - N containers, each with an HTTP server (so service items exist);
+#   - a strict trapper receiver (tests/tools/zbx_trapper.c) on loopback,
+#     answering as a Zabbix server does;
+#   - berth agent with --zabbix-active every 1 s against the same agent
+#     without it, W seconds each (services off in both, so the difference
+#     is the push path: collection under the store lock, encoding, one TCP
+#     exchange per batch): CPU per value and per batch, from the agent's
+#     CPU time and its own berth_zabbix_active_values_sent_total;
+#   - zabbix_sender -T -i FILE with one of berth's batches as FILE (the
+#     same host, keys and values, LLD JSON included), run B times: CPU of
+#     the zabbix_sender processes (user + system), per batch and per value.
+#     zabbix_sender (Debian: zabbix-agent) is what a cron script or a
+#     UserParameter pipeline calls; producing the values (docker stats,
+#     docker inspect) would come on top and is not counted.
+#
+# Usage: bench/bench_zabbix_active.sh [N=50] [W=60] [B=100]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+N=${1:-50}
+W=${2:-60}
+B=${3:-100}
+PORT=${PORT:-19398}
+TMP=$(mktemp -d /tmp/berth-bench-zx.XXXXXX)
+AGENT_PID=
+TRAP_PID=
+cleanup() {
+    [ -z "$AGENT_PID" ] || kill "$AGENT_PID" 2>/dev/null || true
+    [ -z "$TRAP_PID" ] || kill "$TRAP_PID" 2>/dev/null || true
+    local ids
+    ids=$(docker ps -aq --filter label=berth-bench-zx=1)
+    # shellcheck disable=SC2086 # one id per word
+    [ -z "$ids" ] || docker rm -f $ids >/dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+command -v zabbix_sender >/dev/null || { echo "zabbix_sender missing (apt install zabbix-agent)" >&2; exit 1; }
+cleanup
+TMP=$(mktemp -d /tmp/berth-bench-zx.XXXXXX)
+for ((i = 0; i < N; i++)); do
+    docker run -d --label berth-bench-zx=1 --name "zxb-$i" "$IMAGE" sh -c 'httpd -p 8080; sleep 36000' >/dev/null
+done
+# shellcheck disable=SC2046
+gcc -O2 -o "$TMP/zbx_trapper" tests/tools/zbx_trapper.c $(pkg-config --cflags --libs jansson)
+"$TMP/zbx_trapper" -p "$TMP/port" -o "$TMP/values" -v "$TMP/viol" -H zxbench &
+TRAP_PID=$!
+for _ in $(seq 50); do [ -s "$TMP/port" ] && break; sleep 0.1; done
+TPORT=$(cat "$TMP/port")
+
+agent_cpu() { # ARGS...: prints "CPU-seconds values-sent batches-sent" over W seconds
+    "$BERTH_BIN" agent --listen "127.0.0.1:$PORT" --log-level warn --no-services "$@" &
+    AGENT_PID=$!
+    for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
+    sleep 3
+    local a v0 b0 m
+    m=$(curl -sf "http://127.0.0.1:$PORT/metrics")
+    v0=$(awk '$1 == "berth_zabbix_active_values_sent_total" { print $2 }' <<<"$m")
+    b0=$(awk '$1 == "berth_zabbix_active_batches_sent_total" { print $2 }' <<<"$m")
+    a=$(proc_cpu_seconds "$AGENT_PID")
+    sleep "$W"
+    local c
+    c=$(proc_cpu_seconds "$AGENT_PID")
+    m=$(curl -sf "http://127.0.0.1:$PORT/metrics")
+    local v1 b1
+    v1=$(awk '$1 == "berth_zabbix_active_values_sent_total" { print $2 }' <<<"$m")
+    b1=$(awk '$1 == "berth_zabbix_active_batches_sent_total" { print $2 }' <<<"$m")
+    echo "$(echo "$c - $a" | bc -l) $(( ${v1:-0} - ${v0:-0} )) $(( ${b1:-0} - ${b0:-0} ))"
+    kill "$AGENT_PID"
+    wait "$AGENT_PID" 2>/dev/null || true
+    AGENT_PID=
+}
+read -r cpu_on values batches <<<"$(agent_cpu --zabbix-active "127.0.0.1:$TPORT" --zabbix-host zxbench --zabbix-active-interval 1s)"
+read -r cpu_off _ _ <<<"$(agent_cpu)"
+[ ! -s "$TMP/viol" ] || { echo "protocol violations:"; cat "$TMP/viol"; exit 1; }
+awk -v on="$cpu_on" -v off="$cpu_off" -v v="$values" -v b="$batches" -v w="$W" -v n="$N" 'BEGIN {
+    printf "berth agent, %d containers, %d s: %.2f s CPU with active mode every 1 s, %.2f s without\n", n, w, on, off
+    printf "  %d batches, %d values (%d per batch) accepted by the receiver\n", b, v, v / b
+    printf "  berth: %.1f us CPU per value, %.2f ms per batch\n", (on - off) / v * 1e6, (on - off) / b * 1e3
+}'
+
+# one of berth's batches as zabbix_sender input: host key clock value
+last=$(awk -F '\t' '$2 == "agent.ping" { c = $4 } END { print c }' "$TMP/values")
+awk -F '\t' -v c="$last" '$4 == c {
+    v = $3; gsub(/\\/, "\\\\", v); gsub(/"/, "\\\"", v)
+    printf "%s %s %s \"%s\"\n", $1, $2, $4, v
+}' "$TMP/values" >"$TMP/batch.txt"
+nv=$(wc -l <"$TMP/batch.txt")
+: >"$TMP/sender.out"
+TIMEFORMAT='%U %S'
+t=$( { time (for ((i = 0; i < B; i++)); do zabbix_sender -z 127.0.0.1 -p "$TPORT" -T -i "$TMP/batch.txt" >>"$TMP/sender.out" 2>&1 || true; done) ; } 2>&1 | tail -1)
+read -r su ss <<<"$t"
+sent=$(grep -c "failed: 0; total: $nv" "$TMP/sender.out" || true)
+[ "$sent" = "$B" ] || { echo "zabbix_sender: only $sent of $B batches fully processed"; tail -3 "$TMP/sender.out"; exit 1; }
+[ ! -s "$TMP/viol" ] || { echo "protocol violations:"; cat "$TMP/viol"; exit 1; }
+awk -v u="$su" -v s="$ss" -v b="$B" -v nv="$nv" -v on="$cpu_on" -v off="$cpu_off" -v v="$values" -v bb="$batches" 'BEGIN {
+    cpu = u + s
+    printf "zabbix_sender, a process per batch: %d batches of %d values: %.2f s CPU\n", b, nv, cpu
+    printf "  zabbix_sender: %.1f us CPU per value, %.2f ms per batch\n", cpu / (b * nv) * 1e6, cpu / b * 1e3
+    printf "ratio (zabbix_sender / berth) per value: %.1fx\n", (cpu / (b * nv)) / ((on - off) / v)
+}'
