@@ -6,7 +6,8 @@
  *
  * Low-level discovery (JSON arrays, macros in upper case):
  *   berth.containers.discovery          {#CONTAINER.NAME} {#CONTAINER.ID} {#IMAGE}
- *   berth.services.discovery            {#CONTAINER.NAME} {#PORT} {#PROTO} {#PROCESS} {#ADDR}
+ *   berth.services.discovery            {#CONTAINER.NAME} {#PORT} {#PROTO} {#PROCESS} {#USER}
+ *                                       {#ADDR} ({#USER}: from the container's /etc/passwd)
  *   berth.volumes.discovery             {#CONTAINER.NAME} {#VOLUME.TYPE} {#VOLUME.NAME}
  *                                       {#VOLUME.DESTINATION} (volumes, binds, tmpfs)
  * Items (NAME = container name):
