@@ -14,24 +14,39 @@
 #   - zabbix_sender -T -i FILE with one of berth's batches as FILE (the
 #     same host, keys and values, LLD JSON included), run B times: CPU of
 #     the zabbix_sender processes (user + system), per batch and per value.
-#     zabbix_sender (Debian: zabbix-agent) is what a cron script or a
+#     zabbix_sender (Debian: zabbix-agent; it opens one connection per
+#     250 values) is what a cron script or a
 #     UserParameter pipeline calls; producing the values (docker stats,
-#     docker inspect) would come on top and is not counted.
+#     docker inspect) would come on top and is not counted;
+#   - if zabbix_agent2 is installed (Debian: zabbix-agent2), the whole job
+#     against Zabbix's own Docker monitoring: agent 2 in active mode with
+#     the items of Zabbix's "Docker by Zabbix agent 2" template for each of
+#     the N containers (docker.container_stats and docker.container_info,
+#     every 10 s; the template splits them into ~20 dependent items on the
+#     server), served by the same receiver playing the server (-A), against
+#     berth agent --interval 10s pushing every 10 s. W2 seconds each: CPU of
+#     the agent process, and dockerd's CPU over the same window (agent 2
+#     asks dockerd for every value; berth reads cgroup files).
 #
-# Usage: bench/bench_zabbix_active.sh [N=50] [W=60] [B=100]
+# Usage: bench/bench_zabbix_active.sh [N=50] [W=60] [B=100] [W2=120]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 N=${1:-50}
 W=${2:-60}
 B=${3:-100}
+W2=${4:-120}
 PORT=${PORT:-19398}
 TMP=$(mktemp -d /tmp/berth-bench-zx.XXXXXX)
 AGENT_PID=
 TRAP_PID=
+A2_PID=
+TRAP2_PID=
 cleanup() {
     [ -z "$AGENT_PID" ] || kill "$AGENT_PID" 2>/dev/null || true
     [ -z "$TRAP_PID" ] || kill "$TRAP_PID" 2>/dev/null || true
+    [ -z "$A2_PID" ] || kill "$A2_PID" 2>/dev/null || true
+    [ -z "$TRAP2_PID" ] || kill "$TRAP2_PID" 2>/dev/null || true
     local ids
     ids=$(docker ps -aq --filter label=berth-bench-zx=1)
     # shellcheck disable=SC2086 # one id per word
@@ -46,7 +61,7 @@ for ((i = 0; i < N; i++)); do
     docker run -d --label berth-bench-zx=1 --name "zxb-$i" "$IMAGE" sh -c 'httpd -p 8080; sleep 36000' >/dev/null
 done
 # shellcheck disable=SC2046
-gcc -O2 -o "$TMP/zbx_trapper" tests/tools/zbx_trapper.c $(pkg-config --cflags --libs jansson)
+gcc -O2 -o "$TMP/zbx_trapper" tests/tools/zbx_trapper.c $(pkg-config --cflags --libs jansson zlib)
 "$TMP/zbx_trapper" -p "$TMP/port" -o "$TMP/values" -v "$TMP/viol" -H zxbench &
 TRAP_PID=$!
 for _ in $(seq 50); do [ -s "$TMP/port" ] && break; sleep 0.1; done
@@ -94,7 +109,9 @@ nv=$(wc -l <"$TMP/batch.txt")
 TIMEFORMAT='%U %S'
 t=$( { time (for ((i = 0; i < B; i++)); do zabbix_sender -z 127.0.0.1 -p "$TPORT" -T -i "$TMP/batch.txt" >>"$TMP/sender.out" 2>&1 || true; done) ; } 2>&1 | tail -1)
 read -r su ss <<<"$t"
-sent=$(grep -c "failed: 0; total: $nv" "$TMP/sender.out" || true)
+# zabbix_sender sends at most 250 values per connection; its summary line
+# counts the whole file
+sent=$(grep -c "^sent: $nv; skipped: 0; total: $nv" "$TMP/sender.out" || true)
 [ "$sent" = "$B" ] || { echo "zabbix_sender: only $sent of $B batches fully processed"; tail -3 "$TMP/sender.out"; exit 1; }
 [ ! -s "$TMP/viol" ] || { echo "protocol violations:"; cat "$TMP/viol"; exit 1; }
 awk -v u="$su" -v s="$ss" -v b="$B" -v nv="$nv" -v on="$cpu_on" -v off="$cpu_off" -v v="$values" -v bb="$batches" 'BEGIN {
@@ -102,4 +119,66 @@ awk -v u="$su" -v s="$ss" -v b="$B" -v nv="$nv" -v on="$cpu_on" -v off="$cpu_off
     printf "zabbix_sender, a process per batch: %d batches of %d values: %.2f s CPU\n", b, nv, cpu
     printf "  zabbix_sender: %.1f us CPU per value, %.2f ms per batch\n", cpu / (b * nv) * 1e6, cpu / b * 1e3
     printf "ratio (zabbix_sender / berth) per value: %.1fx\n", (cpu / (b * nv)) / ((on - off) / v)
+}'
+
+command -v zabbix_agent2 >/dev/null || { echo "zabbix_agent2 not installed: agent 2 comparison skipped"; exit 0; }
+DOCKERD=$(pgrep -xo dockerd)
+# the receiver as agent 2's server: the template's two master items per container
+for ((i = 0; i < N; i++)); do
+    printf 'docker.container_stats[zxb-%d]\t10s\ndocker.container_info[zxb-%d]\t10s\n' "$i" "$i"
+done >"$TMP/a2items"
+"$TMP/zbx_trapper" -p "$TMP/port2" -o "$TMP/values2" -v "$TMP/viol2" -A "$TMP/a2items" &
+TRAP2_PID=$!
+for _ in $(seq 50); do [ -s "$TMP/port2" ] && break; sleep 0.1; done
+cat >"$TMP/agent2.conf" <<CONF
+Hostname=zxbench
+Server=
+ServerActive=127.0.0.1:$(cat "$TMP/port2")
+RefreshActiveChecks=600
+BufferSend=1
+BufferSize=65535
+LogType=file
+LogFile=$TMP/agent2.log
+ControlSocket=$TMP/agent2.sock
+PidFile=$TMP/agent2.pid
+Plugins.Docker.Endpoint=unix:///var/run/docker.sock
+CONF
+window() { # PID: prints "process-CPU dockerd-CPU" over W2 seconds
+    local a d
+    a=$(proc_cpu_seconds "$1")
+    d=$(proc_cpu_seconds "$DOCKERD")
+    sleep "$W2"
+    echo "$(echo "$(proc_cpu_seconds "$1") - $a" | bc -l) $(echo "$(proc_cpu_seconds "$DOCKERD") - $d" | bc -l)"
+}
+zabbix_agent2 -c "$TMP/agent2.conf" >/dev/null 2>&1 &
+A2_PID=$!
+sleep 15 # first active-checks request, first values
+l0=$(wc -l <"$TMP/values2")
+read -r a2_cpu a2_dockerd <<<"$(window "$A2_PID")"
+a2_values=$(($(wc -l <"$TMP/values2") - l0))
+a2_bytes=$(awk -F '\t' '{ n += length($3) } END { print n + 0 }' "$TMP/values2")
+kill "$A2_PID"
+wait "$A2_PID" 2>/dev/null || true
+A2_PID=
+: >"$TMP/values"
+"$BERTH_BIN" agent --listen "127.0.0.1:$PORT" --log-level warn --no-services --interval 10s \
+    --zabbix-active "127.0.0.1:$TPORT" --zabbix-host zxbench --zabbix-active-interval 10s &
+AGENT_PID=$!
+sleep 15
+l0=$(wc -l <"$TMP/values")
+read -r b_cpu b_dockerd <<<"$(window "$AGENT_PID")"
+b_values=$(($(wc -l <"$TMP/values") - l0))
+b_ctrs=$(awk -F '\t' '$2 == "berth.containers.count" { c = $3 } END { print c }' "$TMP/values")
+kill "$AGENT_PID"
+wait "$AGENT_PID" 2>/dev/null || true
+AGENT_PID=
+[ ! -s "$TMP/viol" ] || { echo "protocol violations:"; cat "$TMP/viol"; exit 1; }
+awk -v w="$W2" -v n="$N" -v ac="$a2_cpu" -v ad="$a2_dockerd" -v av="$a2_values" -v bc="$b_cpu" \
+    -v bd="$b_dockerd" -v bv="$b_values" -v bn="$b_ctrs" 'BEGIN {
+    iv = w / 10
+    printf "every 10 s for %d s (%d intervals):\n", w, iv
+    printf "  zabbix_agent2 (Docker plugin, %d containers): %d values (JSON documents), %.2f s CPU, dockerd %.2f s CPU over the window\n", n, av, ac, ad
+    printf "  berth agent (every container on the host: %d): %d values, %.2f s CPU, dockerd %.2f s CPU over the window\n", bn, bv, bc, bd
+    a = ac / iv / n * 1e3; b = bc / iv / bn * 1e3
+    printf "  per container per interval: zabbix_agent2 %.2f ms CPU (+ dockerd), berth %.3f ms CPU (collection included); ratio %.0fx\n", a, b, a / b
 }'

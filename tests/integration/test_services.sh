@@ -181,7 +181,7 @@ trapper_start() {
 	local bin=$TEST_LOGDIR/zbx_trapper dir
 	if [ ! -x "$bin" ]; then
 		# shellcheck disable=SC2046 # pkg-config prints several words
-		gcc -O2 -o "$bin" "$BERTH_ROOT/tests/tools/zbx_trapper.c" $(pkg-config --cflags --libs jansson) ||
+		gcc -O2 -o "$bin" "$BERTH_ROOT/tests/tools/zbx_trapper.c" $(pkg-config --cflags --libs jansson zlib) ||
 			fail "cannot build zbx_trapper"
 	fi
 	dir=$(mktemp -d "$TEST_LOGDIR/trap.XXXXXX")

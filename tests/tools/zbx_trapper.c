@@ -24,6 +24,12 @@
  * its host differs (what a server does for an unknown host).
  * -r keeps each raw request as RAWDIR/frame-N. -m stall accepts and reads
  * but never answers (a hung server); -m close closes at once.
+ *
+ * -A ITEMS plays a server for Zabbix agent 2's active checks instead (for
+ * bench/bench_zabbix_active.sh): it answers "active checks" with the items
+ * of the file ITEMS (one "key<TAB>delay" per line), and takes "agent data"
+ * requests (zlib-compressed or not, as the agent sends them), recording
+ * their values the same way. The strict checks above do not apply there.
  * Runs until killed.
  */
 #define _GNU_SOURCE
@@ -40,12 +46,16 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <zlib.h>
 
 static FILE *viol;
 static FILE *vals;
 static const char *known_host;
 static const char *rawdir;
 static unsigned long frames;
+static const char *active_items; /* -A */
+static char **item_keys;         /* -A: keys by itemid - 1 (agent 2 sends itemids) */
+static int n_item_keys;
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int bad(const char *fmt, ...)
@@ -178,6 +188,101 @@ out:
     return rc;
 }
 
+static void reply_json(int fd, const char *reply, size_t rl)
+{
+    unsigned char rh[13] = {'Z', 'B', 'X', 'D', 1};
+    for (int i = 0; i < 4; i++)
+        rh[5 + i] = (unsigned char)((unsigned)rl >> (8 * i));
+    if (send(fd, rh, 13, MSG_NOSIGNAL) != 13 || send(fd, reply, rl, MSG_NOSIGNAL) != (ssize_t)rl)
+        bad("peer closed before taking the reply");
+}
+
+/* -A: one request of Zabbix agent 2 (active checks, or agent data). */
+static void serve_agent2(int fd, const unsigned char *hdr, uint32_t len, uint32_t res, char *body)
+{
+    char *plain = body;
+    size_t plen = len;
+    if (hdr[4] & 0x02) {
+        uLongf out = res;
+        plain = malloc(res + 1);
+        if (!plain || uncompress((Bytef *)plain, &out, (const Bytef *)body, len) != Z_OK) {
+            bad("cannot decompress %u bytes", len);
+            free(plain);
+            return;
+        }
+        plen = out;
+    }
+    json_t *root = json_loadb(plain, plen, 0, NULL);
+    const char *req = json_string_value(json_object_get(root, "request"));
+    if (req && strcmp(req, "active checks") == 0) {
+        json_t *data = json_array();
+        FILE *f = fopen(active_items, "r");
+        char line[2048];
+        int id = 1;
+        while (f && fgets(line, sizeof(line), f)) {
+            char *tab = strchr(line, '\t');
+            if (!tab)
+                continue;
+            *tab = '\0';
+            tab[strcspn(tab + 1, "\r\n") + 1] = '\0';
+            if (id > n_item_keys) {
+                item_keys = realloc(item_keys, (size_t)id * sizeof(*item_keys));
+                item_keys[id - 1] = strdup(line);
+                n_item_keys = id;
+            }
+            json_array_append_new(data, json_pack("{s:s,s:s,s:i,s:s,s:i,s:i}", "key", line,
+                                                  "key_orig", line, "itemid", id++, "delay",
+                                                  tab + 1, "lastlogsize", 0, "mtime", 0));
+        }
+        if (f)
+            fclose(f);
+        json_t *r = json_pack("{s:s,s:o,s:i}", "response", "success", "data", data,
+                              "refresh_unsupported", 600);
+        char *txt = json_dumps(r, JSON_COMPACT);
+        reply_json(fd, txt, strlen(txt));
+        free(txt);
+        json_decref(r);
+    } else if (req && strcmp(req, "agent data") == 0) {
+        size_t i;
+        json_t *it;
+        int n = 0;
+        json_array_foreach(json_object_get(root, "data"), i, it)
+        {
+            const char *h = json_string_value(json_object_get(it, "host"));
+            const char *k = json_string_value(json_object_get(it, "key"));
+            const char *v = json_string_value(json_object_get(it, "value"));
+            json_int_t iid = json_integer_value(json_object_get(it, "itemid"));
+            if (!h)
+                h = "agent2"; /* 6.0 sends itemids, the host is the session's */
+            if (!k && iid >= 1 && iid <= n_item_keys)
+                k = item_keys[iid - 1];
+            if (!k)
+                continue;
+            put_field(h, strlen(h));
+            fputc('\t', vals);
+            put_field(k, strlen(k));
+            fputc('\t', vals);
+            put_field(v ? v : "", v ? strlen(v) : 0);
+            fprintf(vals, "\t%lld\t%lld\n",
+                    (long long)json_integer_value(json_object_get(it, "clock")),
+                    (long long)json_integer_value(json_object_get(it, "ns")));
+            n++;
+        }
+        fflush(vals);
+        char reply[160];
+        int rl = snprintf(reply, sizeof(reply),
+                          "{\"response\":\"success\",\"info\":\"processed: %d; failed: 0; total: "
+                          "%d; seconds spent: 0.000100\"}",
+                          n, n);
+        reply_json(fd, reply, (size_t)rl);
+    } else {
+        bad("agent 2 mode: unknown request");
+    }
+    json_decref(root);
+    if (plain != body)
+        free(plain);
+}
+
 static void serve(int fd, const char *mode)
 {
     unsigned char hdr[13];
@@ -188,7 +293,7 @@ static void serve(int fd, const char *mode)
         bad("connection closed before a full header");
         return;
     }
-    if (memcmp(hdr, "ZBXD", 4) != 0 || hdr[4] != 0x01) {
+    if (memcmp(hdr, "ZBXD", 4) != 0 || (hdr[4] != 0x01 && !(active_items && hdr[4] == 0x03))) {
         bad("header magic/flags %02x%02x%02x%02x %02x", hdr[0], hdr[1], hdr[2], hdr[3], hdr[4]);
         return;
     }
@@ -197,7 +302,7 @@ static void serve(int fd, const char *mode)
         len = (len << 8) | hdr[5 + i];
         res = (res << 8) | hdr[9 + i];
     }
-    if (res != 0 || len == 0 || len > (64u << 20)) {
+    if ((res != 0 && !(hdr[4] & 0x02)) || len == 0 || len > (64u << 20) || res > (64u << 20)) {
         bad("header length %u reserved %u", len, res);
         return;
     }
@@ -216,6 +321,11 @@ static void serve(int fd, const char *mode)
             fwrite(body, 1, len, f);
             fclose(f);
         }
+    }
+    if (active_items) {
+        serve_agent2(fd, hdr, len, res, body);
+        free(body);
+        return;
     }
     if (mode && strcmp(mode, "stall") == 0) {
         free(body);
@@ -252,7 +362,7 @@ int main(int argc, char **argv)
 {
     const char *portfile = NULL, *valfile = NULL, *violfile = NULL, *mode = NULL;
     int opt, port = 0;
-    while ((opt = getopt(argc, argv, "p:o:v:H:r:m:P:")) != -1) {
+    while ((opt = getopt(argc, argv, "p:o:v:H:r:m:P:A:")) != -1) {
         switch (opt) {
         case 'p': portfile = optarg; break;
         case 'o': valfile = optarg; break;
@@ -261,6 +371,7 @@ int main(int argc, char **argv)
         case 'r': rawdir = optarg; break;
         case 'm': mode = optarg; break;
         case 'P': port = atoi(optarg); break;
+        case 'A': active_items = optarg; break;
         default:
             fprintf(stderr, "usage: zbx_trapper -p PORTFILE -o VALUES [-v VIOL] [-H HOST] "
                             "[-r RAWDIR] [-m stall|close]\n");
