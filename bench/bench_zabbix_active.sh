@@ -6,11 +6,12 @@
 #   - N containers, each with an HTTP server (so service items exist);
 #   - a strict trapper receiver (tests/tools/zbx_trapper.c) on loopback,
 #     answering as a Zabbix server does;
-#   - berth agent with --zabbix-active every 1 s against the same agent
-#     without it, W seconds each (services off in both, so the difference
-#     is the push path: collection under the store lock, encoding, one TCP
-#     exchange per batch): CPU per value and per batch, from the agent's
-#     CPU time and its own berth_zabbix_active_values_sent_total;
+#   - berth agent with --zabbix-active every 1 s for W seconds: the CPU
+#     time of its zbx-active thread (reading the values under the store
+#     lock, encoding, one TCP exchange per batch), from the scheduler's
+#     nanosecond count (/proc/PID/task/TID/schedstat), per value and per
+#     batch, with berth_zabbix_active_values_sent_total; and, as a check,
+#     the whole agent's CPU against the same agent without active mode;
 #   - zabbix_sender -T -i FILE with one of berth's batches as FILE (the
 #     same host, keys and values, LLD JSON included), run B times: CPU of
 #     the zabbix_sender processes (user + system), per batch and per value.
@@ -77,25 +78,31 @@ agent_cpu() { # ARGS...: prints "CPU-seconds values-sent batches-sent" over W se
     v0=$(awk '$1 == "berth_zabbix_active_values_sent_total" { print $2 }' <<<"$m")
     b0=$(awk '$1 == "berth_zabbix_active_batches_sent_total" { print $2 }' <<<"$m")
     a=$(proc_cpu_seconds "$AGENT_PID")
+    local tid="" t0=0 t1=0 f
+    for f in /proc/"$AGENT_PID"/task/*; do
+        [ "$(cat "$f/comm")" = zbx-active ] && tid=${f##*/}
+    done
+    [ -z "$tid" ] || t0=$(cut -d' ' -f1 "/proc/$AGENT_PID/task/$tid/schedstat")
     sleep "$W"
     local c
     c=$(proc_cpu_seconds "$AGENT_PID")
+    [ -z "$tid" ] || t1=$(cut -d' ' -f1 "/proc/$AGENT_PID/task/$tid/schedstat")
     m=$(curl -sf "http://127.0.0.1:$PORT/metrics")
     local v1 b1
     v1=$(awk '$1 == "berth_zabbix_active_values_sent_total" { print $2 }' <<<"$m")
     b1=$(awk '$1 == "berth_zabbix_active_batches_sent_total" { print $2 }' <<<"$m")
-    echo "$(echo "$c - $a" | bc -l) $(( ${v1:-0} - ${v0:-0} )) $(( ${b1:-0} - ${b0:-0} ))"
+    echo "$(echo "$c - $a" | bc -l) $(( ${v1:-0} - ${v0:-0} )) $(( ${b1:-0} - ${b0:-0} )) $(echo "($t1 - $t0) / 1000000000" | bc -l)"
     kill "$AGENT_PID"
     wait "$AGENT_PID" 2>/dev/null || true
     AGENT_PID=
 }
-read -r cpu_on values batches <<<"$(agent_cpu --zabbix-active "127.0.0.1:$TPORT" --zabbix-host zxbench --zabbix-active-interval 1s)"
+read -r cpu_on values batches thread <<<"$(agent_cpu --zabbix-active "127.0.0.1:$TPORT" --zabbix-host zxbench --zabbix-active-interval 1s)"
 read -r cpu_off _ _ <<<"$(agent_cpu)"
 [ ! -s "$TMP/viol" ] || { echo "protocol violations:"; cat "$TMP/viol"; exit 1; }
-awk -v on="$cpu_on" -v off="$cpu_off" -v v="$values" -v b="$batches" -v w="$W" -v n="$N" 'BEGIN {
-    printf "berth agent, %d containers, %d s: %.2f s CPU with active mode every 1 s, %.2f s without\n", n, w, on, off
+awk -v on="$cpu_on" -v off="$cpu_off" -v v="$values" -v b="$batches" -v w="$W" -v n="$N" -v th="$thread" 'BEGIN {
+    printf "berth agent, %d containers of ours (and whatever else runs here), %d s: %.2f s CPU with active mode every 1 s, %.2f s without\n", n, w, on, off
     printf "  %d batches, %d values (%d per batch) accepted by the receiver\n", b, v, v / b
-    printf "  berth: %.1f us CPU per value, %.2f ms per batch\n", (on - off) / v * 1e6, (on - off) / b * 1e3
+    printf "  berth zbx-active thread: %.3f s CPU: %.2f us per value, %.3f ms per batch\n", th, th / v * 1e6, th / b * 1e3
 }'
 
 # one of berth's batches as zabbix_sender input: host key clock value
@@ -114,11 +121,11 @@ read -r su ss <<<"$t"
 sent=$(grep -c "^sent: $nv; skipped: 0; total: $nv" "$TMP/sender.out" || true)
 [ "$sent" = "$B" ] || { echo "zabbix_sender: only $sent of $B batches fully processed"; tail -3 "$TMP/sender.out"; exit 1; }
 [ ! -s "$TMP/viol" ] || { echo "protocol violations:"; cat "$TMP/viol"; exit 1; }
-awk -v u="$su" -v s="$ss" -v b="$B" -v nv="$nv" -v on="$cpu_on" -v off="$cpu_off" -v v="$values" -v bb="$batches" 'BEGIN {
+awk -v u="$su" -v s="$ss" -v b="$B" -v nv="$nv" -v th="$thread" -v v="$values" 'BEGIN {
     cpu = u + s
     printf "zabbix_sender, a process per batch: %d batches of %d values: %.2f s CPU\n", b, nv, cpu
     printf "  zabbix_sender: %.1f us CPU per value, %.2f ms per batch\n", cpu / (b * nv) * 1e6, cpu / b * 1e3
-    printf "ratio (zabbix_sender / berth) per value: %.1fx\n", (cpu / (b * nv)) / ((on - off) / v)
+    printf "ratio (zabbix_sender / berth) per value: %.1fx\n", (cpu / (b * nv)) / (th / v)
 }'
 
 command -v zabbix_agent2 >/dev/null || { echo "zabbix_agent2 not installed: agent 2 comparison skipped"; exit 0; }

@@ -633,6 +633,7 @@ int zbxactive_start(engine *e, const zbxactive_opts *o, zbxactive **out, char *e
         goto fail;
     }
     a->started = 1;
+    pthread_setname_np(a->thread, "zbx-active"); /* for top -H and the benchmark */
     *out = a;
     return 0;
 fail:
