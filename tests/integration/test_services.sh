@@ -356,3 +356,56 @@ t_container_user_names() {
 	wait_for 20 user_is zxren || fail "a changed passwd is not re-read"
 	agent_stop
 }
+
+t_zabbix_active_real_proxy() {
+	# A real Zabbix 6.0 proxy (Debian: zabbix-proxy-sqlite3, passive, an
+	# empty SQLite database it creates itself) takes berth's batches with
+	# its own parser and answers with its own counts. It has no hosts (only
+	# a server could give it some), so it fails every value: berth must get
+	# "success" replies, no errors, and count every value as failed.
+	command -v zabbix_proxy >/dev/null || skip "zabbix_proxy not installed"
+	local dir=$TEST_LOGDIR/proxy port
+	mkdir -p "$dir"
+	port=$(free_port)
+	cat >"$dir/proxy.conf" <<-CONF
+		ProxyMode=1
+		Server=127.0.0.1
+		Hostname=zx-proxy
+		ListenIP=127.0.0.1
+		ListenPort=$port
+		DBName=$dir/proxy.db
+		LogType=file
+		LogFile=$dir/proxy.log
+		PidFile=$dir/proxy.pid
+		SocketDir=$dir
+		AllowRoot=1
+		StartPollers=1
+		StartTrappers=2
+		StartPreprocessors=1
+		StartPingers=0
+		StartDiscoverers=0
+		StartHTTPPollers=0
+	CONF
+	zabbix_proxy -c "$dir/proxy.conf" -f >"$dir/proxy.out" 2>&1 &
+	local ppid=$!
+	on_exit kill "$ppid"
+	wait_for 30 _port_listening "$port" || {
+		show_file "$dir/proxy.log" "proxy log"
+		fail "zabbix_proxy did not start"
+	}
+	agent_start --zabbix-active "127.0.0.1:$port" --zabbix-host zx-host \
+		--zabbix-active-interval 1s --no-services
+	sent() { [ "$(metric berth_zabbix_active_batches_sent_total)" -ge 3 ]; }
+	wait_for 30 sent || fail "the proxy did not answer berth's batches with success"
+	local f
+	f=$TEST_LOGDIR/m-proxy.txt
+	scrape >"$f"
+	assert_eq "$(metric berth_zabbix_active_send_errors_total '' "$f")" 0 "no exchange failed"
+	assert_eq "$(metric berth_zabbix_active_batches_rejected_total '' "$f")" 0 "no batch refused as a whole"
+	assert_eq "$(metric berth_zabbix_active_values_processed_total '' "$f")" 0 "nothing processed: no such host on the proxy"
+	assert_ge "$(metric berth_zabbix_active_values_failed_total '' "$f")" 3 "values failed"
+	assert_eq "$(metric berth_zabbix_active_values_failed_total '' "$f")" "$(metric berth_zabbix_active_values_sent_total '' "$f")" "the proxy counted every value berth sent"
+	agent_stop
+	! grep -qi 'cannot parse\|invalid JSON\|protocol error' "$dir/proxy.log" || fail "the proxy complained: $(grep -i 'cannot parse\|invalid JSON\|protocol error' "$dir/proxy.log" | head -3)"
+	kill "$ppid"
+}
