@@ -124,10 +124,10 @@ static void pass_one(engine *e, const target *t, int probe_timeout_ms, int *pids
         snprintf(s->process, sizeof(s->process), "%s", ls[i].comm);
         s->uid = ls[i].uid;
         /* the name in the container's own /etc/passwd, read through the
-         * owner's root (a pid 0 listener has no owner: numeric) */
+         * owner's root; a listener whose owner was not found has none */
         if (ls[i].pid > 0 && pw)
             pw_cache_name(pw, l->host_root, t->id, ls[i].pid, ls[i].uid, s->user, sizeof(s->user));
-        else
+        else if (ls[i].pid > 0)
             snprintf(s->user, sizeof(s->user), "%u", ls[i].uid);
         s->since_ms = now;
         s->listening = 1;
