@@ -163,7 +163,6 @@ sleep 15 # first active-checks request, first values
 l0=$(wc -l <"$TMP/values2")
 read -r a2_cpu a2_dockerd <<<"$(window "$A2_PID")"
 a2_values=$(($(wc -l <"$TMP/values2") - l0))
-a2_bytes=$(awk -F '\t' '{ n += length($3) } END { print n + 0 }' "$TMP/values2")
 kill "$A2_PID"
 wait "$A2_PID" 2>/dev/null || true
 A2_PID=
@@ -175,17 +174,21 @@ sleep 15
 l0=$(wc -l <"$TMP/values")
 read -r b_cpu b_dockerd <<<"$(window "$AGENT_PID")"
 b_values=$(($(wc -l <"$TMP/values") - l0))
-b_ctrs=$(awk -F '\t' '$2 == "berth.containers.count" { c = $3 } END { print c }' "$TMP/values")
+# container-intervals from the values themselves (containers come and go on
+# a shared host): the values of berth.container.* items over the number of
+# such items per container
+b_ci=$(awk -F '\t' 'NR > l0 && $2 ~ /^berth\.container\./ { n++; split($2, k, "["); items[k[1]] = 1 }
+    END { m = 0; for (i in items) m++; print (m ? n / m : 0) }' l0="$l0" "$TMP/values")
 kill "$AGENT_PID"
 wait "$AGENT_PID" 2>/dev/null || true
 AGENT_PID=
 [ ! -s "$TMP/viol" ] || { echo "protocol violations:"; cat "$TMP/viol"; exit 1; }
 awk -v w="$W2" -v n="$N" -v ac="$a2_cpu" -v ad="$a2_dockerd" -v av="$a2_values" -v bc="$b_cpu" \
-    -v bd="$b_dockerd" -v bv="$b_values" -v bn="$b_ctrs" 'BEGIN {
+    -v bd="$b_dockerd" -v bv="$b_values" -v bci="$b_ci" 'BEGIN {
     iv = w / 10
     printf "every 10 s for %d s (%d intervals):\n", w, iv
     printf "  zabbix_agent2 (Docker plugin, %d containers): %d values (JSON documents), %.2f s CPU, dockerd %.2f s CPU over the window\n", n, av, ac, ad
-    printf "  berth agent (every container on the host: %d): %d values, %.2f s CPU, dockerd %.2f s CPU over the window\n", bn, bv, bc, bd
-    a = ac / iv / n * 1e3; b = bc / iv / bn * 1e3
+    printf "  berth agent (every container on the host: %d container-intervals): %d values, %.2f s CPU, dockerd %.2f s CPU over the window\n", bci, bv, bc, bd
+    a = ac / iv / n * 1e3; b = bc / bci * 1e3
     printf "  per container per interval: zabbix_agent2 %.2f ms CPU (+ dockerd), berth %.3f ms CPU (collection included); ratio %.0fx\n", a, b, a / b
 }'

@@ -104,37 +104,49 @@ static int open_in_root(int rootfd)
     return f < 0 ? -e : f;
 }
 
-int pw_read_container(const char *host_root, int pid, char **out, size_t *len, uint64_t ident[4])
+/* Opens the container's passwd (a regular file) and fills its identity.
+ * Returns the descriptor or a negative errno. */
+static int open_passwd(const char *host_root, int pid, uint64_t ident[4])
 {
     char path[512];
-    int rc = 0, fd = -1, rootfd = -1;
-    char *b = NULL;
     snprintf(path, sizeof(path), "%s/proc/%d/root", host_root ? host_root : "", pid);
-    rootfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (rootfd < 0) {
-        rc = -errno;
-        goto out;
-    }
-    fd = open_in_root(rootfd);
-    if (fd < 0) {
-        rc = fd;
-        goto out;
-    }
+    int rootfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return -errno;
+    int fd = open_in_root(rootfd);
+    close(rootfd);
+    if (fd < 0)
+        return fd;
     struct stat st;
-    if (fstat(fd, &st) != 0) {
-        rc = -errno;
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        rc = -EINVAL;
-        goto out;
+    int e = fstat(fd, &st) != 0 ? errno : !S_ISREG(st.st_mode) ? EINVAL : 0;
+    if (e) {
+        close(fd);
+        return -e;
     }
     ident[0] = (uint64_t)st.st_dev;
     ident[1] = (uint64_t)st.st_ino;
     ident[2] = (uint64_t)st.st_size;
     ident[3] = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
-    if (!out)
-        goto out; /* identity only */
+    return fd;
+}
+
+/* Identity only (the cache's cheap check). */
+static int passwd_ident(const char *host_root, int pid, uint64_t ident[4])
+{
+    int fd = open_passwd(host_root, pid, ident);
+    if (fd < 0)
+        return fd;
+    close(fd);
+    return 0;
+}
+
+int pw_read_container(const char *host_root, int pid, char **out, size_t *len, uint64_t ident[4])
+{
+    int rc = 0;
+    char *b = NULL;
+    int fd = open_passwd(host_root, pid, ident);
+    if (fd < 0)
+        return fd;
     b = malloc(PW_FILE_MAX + 1);
     if (!b) {
         rc = -ENOMEM;
@@ -159,10 +171,7 @@ int pw_read_container(const char *host_root, int pid, char **out, size_t *len, u
     b = NULL;
 out:
     free(b);
-    if (fd >= 0)
-        close(fd);
-    if (rootfd >= 0)
-        close(rootfd);
+    close(fd);
     return rc;
 }
 
@@ -281,8 +290,8 @@ int pw_cache_name(pw_cache *c, const char *host_root, const char *key, int pid, 
         load(e, host_root, &c->total);
     } else if (e->pid != pid || now - e->checked_ms >= PW_RECHECK_MS) {
         uint64_t id[4] = {0, 0, 0, 0};
-        int same = pw_read_container(host_root, pid, NULL, NULL, id) == 0 &&
-                   memcmp(id, e->ident, sizeof(id)) == 0 && e->readable;
+        int same = passwd_ident(host_root, pid, id) == 0 && memcmp(id, e->ident, sizeof(id)) == 0 &&
+                   e->readable;
         e->pid = pid;
         e->checked_ms = now;
         if (!same)

@@ -71,8 +71,9 @@ int pw_cache_name(pw_cache *c, const char *host_root, const char *key, int pid, 
 
 /* Reads <host_root>/proc/<pid>/root/etc/passwd with symlinks resolved in
  * the container's root, up to PW_FILE_MAX bytes, into a malloc'd buffer
- * (*out, NUL-terminated, *len bytes); identity of the file in *dev, *ino,
- * *size, *mtime_ns. Returns 0 or a negative errno. */
+ * (*out, NUL-terminated, *len bytes; the caller frees it); the file's
+ * identity (device, inode, size, mtime in ns) in ident. Returns 0 or a
+ * negative errno (-EINVAL when it is not a regular file). */
 int pw_read_container(const char *host_root, int pid, char **out, size_t *len, uint64_t ident[4]);
 
 #endif

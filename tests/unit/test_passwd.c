@@ -123,9 +123,12 @@ static void t_read_identity(void **st)
     assert_non_null(strstr(text, "root:"));
     assert_int_equal(strlen(text), len);
     free(text);
-    assert_int_equal(pw_read_container("", getpid(), NULL, NULL, id2), 0);
+    assert_int_equal(pw_read_container("", getpid(), &text, &len, id2), 0);
+    free(text);
     assert_memory_equal(id, id2, sizeof(id));
-    assert_true(pw_read_container("/nonexistent-root", getpid(), NULL, NULL, id) < 0);
+    text = NULL;
+    assert_true(pw_read_container("/nonexistent-root", getpid(), &text, &len, id) < 0);
+    assert_null(text);
 }
 
 int main(void)
