@@ -375,9 +375,12 @@ t_zabbix_active_real_proxy() {
 	# a server could give it some), so it fails every value: berth must get
 	# "success" replies, no errors, and count every value as failed.
 	command -v zabbix_proxy >/dev/null || skip "zabbix_proxy not installed"
-	local dir=$TEST_LOGDIR/proxy port
+	local dir=$TEST_LOGDIR/proxy port sock
 	mkdir -p "$dir"
 	port=$(free_port)
+	# its unix sockets need a short path (108 bytes at most)
+	sock=$(mktemp -d /tmp/zxp.XXXXXX)
+	on_exit rm -rf "$sock"
 	cat >"$dir/proxy.conf" <<-CONF
 		ProxyMode=1
 		Server=127.0.0.1
@@ -388,7 +391,7 @@ t_zabbix_active_real_proxy() {
 		LogType=file
 		LogFile=$dir/proxy.log
 		PidFile=$dir/proxy.pid
-		SocketDir=$dir
+		SocketDir=$sock
 		AllowRoot=1
 		StartPollers=1
 		StartTrappers=2
@@ -403,6 +406,11 @@ t_zabbix_active_real_proxy() {
 	wait_for 30 _port_listening "$port" || {
 		show_file "$dir/proxy.log" "proxy log"
 		fail "zabbix_proxy did not start"
+	}
+	sleep 1
+	_alive "$ppid" || {
+		show_file "$dir/proxy.log" "proxy log"
+		fail "zabbix_proxy exited"
 	}
 	agent_start --zabbix-active "127.0.0.1:$port" --zabbix-host zx-host \
 		--zabbix-active-interval 1s --no-services
