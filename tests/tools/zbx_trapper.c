@@ -32,7 +32,9 @@
  * their values the same way. The strict checks above do not apply there.
  * Runs until killed.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
