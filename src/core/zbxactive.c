@@ -155,7 +155,8 @@ size_t zbxactive_collect(engine *e, const char *host, const char *items, int64_t
         for (size_t j = 0; zbxitems_container_items[j]; j++) {
             const char *item = zbxitems_container_items[j];
             buf_reset(&key);
-            buf_printf(&key, "berth.container.%s", item);
+            buf_append(&key, "berth.container.", 16);
+            buf_puts(&key, item);
             if (!zbxactive_selected(items, key.data))
                 continue;
             buf_reset(&val);
@@ -183,7 +184,9 @@ size_t zbxactive_collect(engine *e, const char *host, const char *items, int64_t
                 buf_reset(&key);
                 buf_puts(&key, which == 0 ? "berth.service.up[" : "berth.service.latency[");
                 zbx_key_param(&key, name);
-                buf_printf(&key, ",%d,%s]", sv->port, sv->proto == 2 ? "udp" : "tcp");
+                buf_putc(&key, ',');
+                buf_put_u64(&key, (unsigned)sv->port);
+                buf_puts(&key, sv->proto == 2 ? ",udp]" : ",tcp]");
                 buf_reset(&val);
                 if (which == 0)
                     buf_putc(&val, !sv->probed || sv->up ? '1' : '0');
