@@ -27,17 +27,19 @@ typedef struct cfg {
     char label_allow_buf[1024];
     const char *label_allow[CFG_MAX_LABELS];
     size_t n_label_allow;
-    char log_level[16];                /* "info" */
-    unsigned http_max_conns;           /* 64 */
-    unsigned http_timeout_s;           /* 10 */
-    int services;                      /* 1: discover and probe services in containers */
-    int64_t services_interval_ms;      /* 10000 */
-    int64_t probe_timeout_ms;          /* 1000 */
-    char zabbix_listen[80];            /* "" = off; e.g. "127.0.0.1:10050" */
-    char zabbix_allow[512];            /* Zabbix Server= allow list, "127.0.0.1,::1" */
-    char probe_http[1024];             /* "NAME:PORT:/path[:STATUS],..." ("*" = all) */
-    char probe_ignore[512];            /* "NAME:PORT,..." */
-    char zabbix_active[256];           /* "" = off; Zabbix server/proxy HOST[:PORT] to push to */
+    char log_level[16];           /* "info" */
+    unsigned http_max_conns;      /* 64 */
+    unsigned http_timeout_s;      /* 10 */
+    int services;                 /* 1: discover and probe services in containers */
+    int64_t services_interval_ms; /* 10000 */
+    int64_t probe_timeout_ms;     /* 1000 */
+    char zabbix_listen[80];       /* "" = off; e.g. "127.0.0.1:10050" */
+    char zabbix_allow[512];       /* Zabbix Server= allow list, "127.0.0.1,::1" */
+    char probe_http[1024];        /* "NAME:PORT:/path[:STATUS],..." ("*" = all) */
+    char probe_ignore[512];       /* "NAME:PORT,..." */
+
+    /* Zabbix active mode (core/zbxactive.h) */
+    char zabbix_active[256];           /* "" = off; server/proxy HOST[:PORT] to push to */
     char zabbix_host[256];             /* host name in Zabbix, "" = gethostname() */
     int64_t zabbix_active_interval_ms; /* 60000 */
     char zabbix_active_items[1024];    /* "" = all; "key,prefix*,..." */
