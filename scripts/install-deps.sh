@@ -26,11 +26,15 @@ BUILD_PKGS=(
 # are the static checks; bc is for bench/; zabbix-proxy-sqlite3 brings
 # zabbix_get, the real Zabbix client the tests query berth with (its proxy
 # service is not started: there is no init system to start it, and the
-# tests never need it).
+# tests never need it). zabbix-agent brings zabbix_sender, the real
+# sender the active-mode test and bench/bench_zabbix_active.sh compare
+# berth's frames and cost with (its zabbix_agentd is not used; without an
+# init system it is not started either).
 TEST_PKGS=(
 	docker.io busybox-static prometheus curl jq
 	clang libclang-rt-14-dev procps iproute2
 	tmux clang-format cppcheck bc zabbix-proxy-sqlite3
+	zabbix-agent
 )
 
 # berth in its own container (tests/integration/test_container.sh):

@@ -25,6 +25,7 @@
 #include "cmd/cmd.h"
 #include "core/engine.h"
 #include "core/svcmon.h"
+#include "core/zbxactive.h"
 #include "core/zbxitems.h"
 #include "export/export.h"
 #include "http/httpd.h"
@@ -34,6 +35,7 @@ typedef struct agent {
     cfg c;
     engine *e;
     export_opts xo;
+    zbxactive *za; /* NULL unless zabbix_active */
 } agent;
 
 static void agent_usage(FILE *f)
@@ -57,7 +59,12 @@ static void agent_usage(FILE *f)
                "  --zabbix-listen ADDR:PORT  answer Zabbix passive checks there (default off;\n"
                "                           127.0.0.1:10050 is Zabbix's port)\n"
                "  --zabbix-allow LIST      Zabbix servers/proxies allowed, IPs and CIDRs\n"
-               "                           (default 127.0.0.1,::1)\n");
+               "                           (default 127.0.0.1,::1)\n"
+               "  --zabbix-active HOST[:PORT] push items to a Zabbix server/proxy (trapper;\n"
+               "                           default off, port 10051)\n"
+               "  --zabbix-host NAME       host name in Zabbix (default the hostname)\n"
+               "  --zabbix-active-interval D  between pushes (default 60s)\n"
+               "  --zabbix-active-items LIST  keys pushed, 'prefix*' allowed (default all)\n");
 }
 
 static void set_json(httpd_resp *r, int status)
@@ -107,6 +114,8 @@ static void handle(const httpd_req *req, httpd_resp *resp, void *arg)
         resp->status = 200;
         snprintf(resp->content_type, sizeof(resp->content_type), "%s", PROM_CONTENT_TYPE);
         prom_render(a->e, &a->xo, &resp->body);
+        if (a->za)
+            zbxactive_render_prom(a->za, &resp->body);
         return;
     }
     if (strcmp(p, "/healthz") == 0) {
@@ -285,6 +294,19 @@ int cmd_agent(int argc, char **argv)
         log_info("agent", "Zabbix passive checks on %s:%d (allowed: %s)", zo.addr, zbx_port(zs),
                  a.c.zabbix_allow);
     }
+    if (a.c.zabbix_active[0]) {
+        zbxactive_opts zao = {.server = a.c.zabbix_active,
+                              .host = a.c.zabbix_host,
+                              .interval_ms = a.c.zabbix_active_interval_ms,
+                              .items = a.c.zabbix_active_items};
+        if (zbxactive_start(a.e, &zao, &a.za, err, sizeof(err)) < 0) {
+            log_error("agent", "%s", err);
+            goto out;
+        }
+        log_info("agent", "Zabbix active mode: pushing to %s every %llds as host \"%s\"",
+                 a.c.zabbix_active, (long long)(a.c.zabbix_active_interval_ms / 1000),
+                 a.c.zabbix_host[0] ? a.c.zabbix_host : "(hostname)");
+    }
     httpd_opts ho = {.addr = a.c.listen_addr,
                      .port = a.c.listen_port,
                      .max_conns = a.c.http_max_conns,
@@ -305,6 +327,7 @@ out:
     if (h)
         httpd_stop(h);
     zbx_stop(zs);
+    zbxactive_stop(a.za);
     svcmon_stop(sm);
     engine_free(a.e);
     if (rc == 0)

@@ -53,6 +53,10 @@ int cmd_config_flag(cfg *c, int argc, char **argv, int *i)
                                        "zabbix_allow",
                                        "probe_http",
                                        "probe_ignore",
+                                       "zabbix_active",
+                                       "zabbix_host",
+                                       "zabbix_active_interval",
+                                       "zabbix_active_items",
                                        "config",
                                        NULL};
     const char *a = argv[*i];

@@ -20,6 +20,7 @@
 #include "cmd/cmd.h"
 #include "cmd/view.h"
 #include "export/export.h"
+#include "procs/passwd.h"
 #include "procs/procs.h"
 #include "services/svc.h"
 #include "util/log.h"
@@ -253,8 +254,9 @@ static int ps_container(const cfg *c, const char *name, int json, int64_t sample
     double dt = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     long hz = sysconf(_SC_CLK_TCK);
     json_t *arr = json ? json_array() : NULL;
+    pw_cache *pw = pw_cache_new();
     if (!json)
-        printf("%-8s %-8s %-6s %-5s %6s %10s %7s  %s\n", "PID", "PPID", "UID", "STATE", "CPU %",
+        printf("%-8s %-8s %-10s %-5s %6s %10s %7s  %s\n", "PID", "PPID", "USER", "STATE", "CPU %",
                "RSS", "THREADS", "COMMAND");
     for (int i = 0; i < np; i++) {
         if (!a[i].pid || pt_read(c->host_root, pids[i], &b[i]) < 0 ||
@@ -262,11 +264,17 @@ static int ps_container(const cfg *c, const char *name, int json, int64_t sample
             continue; /* exited (or its pid reused) during the gap */
         uint64_t t = (b[i].utime_ticks + b[i].stime_ticks) - (a[i].utime_ticks + a[i].stime_ticks);
         double pct = dt > 0 && hz > 0 ? 100.0 * (double)t / (double)hz / dt : 0;
+        /* the user name as the container's own /etc/passwd has it */
+        char user[PW_NAME_MAX];
+        if (!pw ||
+            pw_cache_name(pw, c->host_root, path, b[i].pid, b[i].uid, user, sizeof(user)) < 0)
+            snprintf(user, sizeof(user), "%u", b[i].uid);
         if (json) {
             json_t *o = json_object();
             json_object_set_new(o, "pid", json_integer(b[i].pid));
             json_object_set_new(o, "ppid", json_integer(b[i].ppid));
             json_object_set_new(o, "uid", json_integer(b[i].uid));
+            json_object_set_new(o, "user", json_string(user));
             json_object_set_new(o, "state", json_stringn(&b[i].state, 1));
             json_object_set_new(o, "cpu_percent", json_real(pct));
             json_object_set_new(o, "rss_bytes", json_integer((json_int_t)b[i].rss_bytes));
@@ -277,7 +285,7 @@ static int ps_container(const cfg *c, const char *name, int json, int64_t sample
         } else {
             char rss[32];
             view_bytes(rss, sizeof(rss), (double)b[i].rss_bytes, 1);
-            printf("%-8d %-8d %-6u %-5c %6.1f %10s %7llu  %s\n", b[i].pid, b[i].ppid, b[i].uid,
+            printf("%-8d %-8d %-10s %-5c %6.1f %10s %7llu  %s\n", b[i].pid, b[i].ppid, user,
                    b[i].state, pct, rss, (unsigned long long)b[i].threads, b[i].cmdline);
         }
     }
@@ -287,6 +295,7 @@ static int ps_container(const cfg *c, const char *name, int json, int64_t sample
         free(txt);
         json_decref(arr);
     }
+    pw_cache_free(pw);
     rc = 0;
 out:
     free(b);

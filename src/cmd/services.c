@@ -118,8 +118,9 @@ int cmd_services(int argc, char **argv)
         puts(s ? s : "[]");
         free(s);
     } else {
-        printf("%-24s %-5s %-16s %-6s %-16s %-7s %-5s %-10s %-22s %s\n", "CONTAINER", "PROTO",
-               "ADDRESS", "PORT", "PROCESS", "PID", "STATE", "LATENCY", "PUBLISHED", "ERROR");
+        printf("%-24s %-5s %-16s %-6s %-16s %-7s %-10s %-5s %-10s %-22s %s\n", "CONTAINER", "PROTO",
+               "ADDRESS", "PORT", "PROCESS", "PID", "USER", "STATE", "LATENCY", "PUBLISHED",
+               "ERROR");
         json_t *row;
         json_array_foreach(flat, i, row)
         {
@@ -134,11 +135,11 @@ int cmd_services(int argc, char **argv)
             snprintf(pub, sizeof(pub), "%s%s", jstr(row, "published"),
                      json_is_true(json_object_get(row, "exposed")) ? " (exposed)" : "");
             const char *state = !listening ? "-" : !probed ? "open" : up ? "up" : "down";
-            printf("%-24.24s %-5s %-16s %-6lld %-16s %-7lld %-5s %-10s %-22s %s\n",
+            printf("%-24.24s %-5s %-16s %-6lld %-16s %-7lld %-10.10s %-5s %-10s %-22s %s\n",
                    jstr(row, "container"), jstr(row, "proto"), listening ? jstr(row, "addr") : "-",
                    (long long)json_integer_value(json_object_get(row, "port")),
                    jstr(row, "process"), (long long)json_integer_value(json_object_get(row, "pid")),
-                   state, lat, pub, jstr(row, "error"));
+                   listening ? jstr(row, "user") : "-", state, lat, pub, jstr(row, "error"));
         }
     }
     json_decref(flat);

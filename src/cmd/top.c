@@ -17,6 +17,7 @@
 #include "cmd/cmd.h"
 #include "cmd/view.h"
 #include "metrics/store.h"
+#include "procs/passwd.h"
 #include "procs/procs.h"
 #include "services/svc.h"
 #include "util/log.h"
@@ -62,6 +63,7 @@ typedef struct proc_view {
     prev_tick prev[TOP_MAX_PROCS];
     size_t n_prev;
     struct timespec at;
+    pw_cache *pw; /* user names from the container's /etc/passwd */
 } proc_view;
 
 /* Draws one container's processes (Enter on a row): from its cgroup and
@@ -95,7 +97,7 @@ static int draw_procs(engine *e, const char *id, proc_view *pv)
     attroff(A_BOLD);
     mvprintw(1, 0, "Esc or Enter back to the list  q quit");
     attron(A_REVERSE);
-    mvprintw(3, 0, "%-8s %-8s %-6s %-5s %6s %10s %7s  %s", "PID", "PPID", "UID", "STATE", "CPU %",
+    mvprintw(3, 0, "%-8s %-8s %-10s %-5s %6s %10s %7s  %s", "PID", "PPID", "USER", "STATE", "CPU %",
              "RSS", "THREADS", "COMMAND");
     attroff(A_REVERSE);
     prev_tick next[TOP_MAX_PROCS] = {{0, 0, 0}};
@@ -117,7 +119,11 @@ static int draw_procs(engine *e, const char *id, proc_view *pv)
         view_bytes(rss, sizeof(rss), (double)p.rss_bytes, 1);
         if (pct >= 0)
             snprintf(cpu, sizeof(cpu), "%.1f", pct);
-        mvprintw(row++, 0, "%-8d %-8d %-6u %-5c %6s %10s %7llu  %.*s", p.pid, p.ppid, p.uid,
+        char user[PW_NAME_MAX];
+        if (!pv->pw || pw_cache_name(pv->pw, engine_layout(e)->host_root, id, p.pid, p.uid, user,
+                                     sizeof(user)) < 0)
+            snprintf(user, sizeof(user), "%u", p.uid);
+        mvprintw(row++, 0, "%-8d %-8d %-10.10s %-5c %6s %10s %7llu  %.*s", p.pid, p.ppid, user,
                  p.state, cpu, rss, (unsigned long long)p.threads, w > 60 ? w - 60 : 20, p.cmdline);
     }
     memcpy(pv->prev, next, nn * sizeof(next[0]));
@@ -248,6 +254,8 @@ int cmd_top(int argc, char **argv)
     int dirty = 1;
     char sel_id[65] = "", detail[65] = "";
     proc_view *pv = calloc(1, sizeof(*pv));
+    if (pv)
+        pv->pw = pw_cache_new();
     if (!pv)
         top_quit = 1;
     while (!top_quit) {
@@ -316,6 +324,8 @@ int cmd_top(int argc, char **argv)
         dirty = 1;
     }
     endwin();
+    if (pv)
+        pw_cache_free(pv->pw);
     free(pv);
     engine_free(e);
     return 0;

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "metrics/store.h"
+#include "procs/passwd.h"
 #include "services/svc.h"
 #include "util/log.h"
 
@@ -99,7 +100,7 @@ static void merge_cfg(char *dst, size_t cap, const char *cfg, const char *name)
 }
 
 static void pass_one(engine *e, const target *t, int probe_timeout_ms, int *pids, svc_listener *ls,
-                     svc_probe_req *reqs, svc_probe_result *res, st_service *out)
+                     svc_probe_req *reqs, svc_probe_result *res, st_service *out, pw_cache *pw)
 {
     const cg_layout *l = engine_layout(e);
     char path[CG_PATH_MAX * 2 + 32];
@@ -122,6 +123,12 @@ static void pass_one(engine *e, const target *t, int probe_timeout_ms, int *pids
         s->pid = ls[i].pid;
         snprintf(s->process, sizeof(s->process), "%s", ls[i].comm);
         s->uid = ls[i].uid;
+        /* the name in the container's own /etc/passwd, read through the
+         * owner's root; a listener whose owner was not found has none */
+        if (ls[i].pid > 0 && pw)
+            pw_cache_name(pw, l->host_root, t->id, ls[i].pid, ls[i].uid, s->user, sizeof(s->user));
+        else if (ls[i].pid > 0)
+            snprintf(s->user, sizeof(s->user), "%u", ls[i].uid);
         s->since_ms = now;
         s->listening = 1;
         if (ls[i].proto != SVC_TCP)
@@ -191,7 +198,9 @@ static void pass_one(engine *e, const target *t, int probe_timeout_ms, int *pids
     st_unlock(st);
 }
 
-void svcmon_pass(engine *e, const svcmon_opts *o)
+/* One pass; stop (may be NULL) ends it early between containers, so a stop
+ * waits for at most one container's probes, not a whole pass. */
+static void pass(engine *e, const svcmon_opts *o, pw_cache *pw, atomic_int *stop)
 {
     int probe_timeout_ms = o->probe_timeout_ms;
     store *st = engine_store(e);
@@ -228,8 +237,8 @@ void svcmon_pass(engine *e, const svcmon_opts *o)
     svc_probe_result *res = malloc(SVC_MAX_LISTENERS * sizeof(*res));
     st_service *out = malloc(SVC_MAX_LISTENERS * sizeof(*out));
     if (pids && ls && reqs && res && out)
-        for (size_t i = 0; i < nt; i++)
-            pass_one(e, &ts[i], probe_timeout_ms, pids, ls, reqs, res, out);
+        for (size_t i = 0; i < nt && !(stop && atomic_load(stop)); i++)
+            pass_one(e, &ts[i], probe_timeout_ms, pids, ls, reqs, res, out, pw);
     free(out);
     free(res);
     free(reqs);
@@ -238,11 +247,21 @@ void svcmon_pass(engine *e, const svcmon_opts *o)
     free(ts);
 }
 
+void svcmon_pass(engine *e, const svcmon_opts *o)
+{
+    pw_cache *pw = pw_cache_new();
+    pass(e, o, pw, NULL);
+    pw_cache_free(pw);
+}
+
 static void *svcmon_main(void *arg)
 {
     svcmon *m = arg;
+    /* user names, cached across passes: a file is read again only when it
+     * changed or the container restarted (procs/passwd.h) */
+    pw_cache *pw = pw_cache_new();
     while (!m->stopping) {
-        svcmon_pass(m->e, &m->o);
+        pass(m->e, &m->o, pw, &m->stopping);
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         ts.tv_sec += m->o.interval_ms / 1000;
@@ -256,6 +275,7 @@ static void *svcmon_main(void *arg)
             ;
         pthread_mutex_unlock(&m->lock);
     }
+    pw_cache_free(pw);
     return NULL;
 }
 

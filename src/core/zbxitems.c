@@ -58,6 +58,7 @@ static void services_lld(store *st, buf *out)
             json_object_set_new(o, "{#PORT}", json_integer(s->port));
             json_object_set_new(o, "{#PROTO}", json_string(s->proto == 2 ? "udp" : "tcp"));
             json_object_set_new(o, "{#PROCESS}", json_string(s->process));
+            json_object_set_new(o, "{#USER}", json_string(s->user));
             json_object_set_new(o, "{#ADDR}", json_string(s->addr));
             json_array_append_new(a, o);
         }
@@ -139,6 +140,17 @@ static int container_item(st_entry *en, const char *item, uint64_t host_mem, buf
     else
         return -ENOTSUP;
     return 0;
+}
+
+const char *const zbxitems_container_items[] = {
+    "state",     "health", "restarts",     "cpu",          "cpu.throttled",
+    "cpu.limit", "memory", "memory.usage", "memory.limit", "memory.pused",
+    "oom_kills", "net.rx", "net.tx",       "blk.read",     "blk.write",
+    "pids",      NULL};
+
+int zbxitems_container_value(st_entry *en, const char *item, uint64_t host_mem, buf *out)
+{
+    return container_item(en, item, host_mem, out);
 }
 
 int zbxitems_get(const zbx_key *key, buf *out, void *arg)

@@ -6,7 +6,8 @@
  *
  * Low-level discovery (JSON arrays, macros in upper case):
  *   berth.containers.discovery          {#CONTAINER.NAME} {#CONTAINER.ID} {#IMAGE}
- *   berth.services.discovery            {#CONTAINER.NAME} {#PORT} {#PROTO} {#PROCESS} {#ADDR}
+ *   berth.services.discovery            {#CONTAINER.NAME} {#PORT} {#PROTO} {#PROCESS} {#USER}
+ *                                       {#ADDR} ({#USER}: from the container's /etc/passwd)
  *   berth.volumes.discovery             {#CONTAINER.NAME} {#VOLUME.TYPE} {#VOLUME.NAME}
  *                                       {#VOLUME.DESTINATION} (volumes, binds, tmpfs)
  * Items (NAME = container name):
@@ -39,5 +40,12 @@
 
 /* A zbx_item_cb; arg is the engine. */
 int zbxitems_get(const zbx_key *key, buf *out, void *arg);
+
+/* For active mode (core/zbxactive.c): the <item> names of every
+ * berth.container.<item>[NAME] key, NULL-terminated, and the value of one
+ * for a live entry (the caller holds the store lock). Returns 0 or
+ * -ENOTSUP. */
+extern const char *const zbxitems_container_items[];
+int zbxitems_container_value(st_entry *en, const char *item, uint64_t host_mem, buf *out);
 
 #endif

@@ -180,6 +180,7 @@ static json_t *container_json(const st_entry *en)
         json_object_set_new(js, "pid", json_integer(sv->pid));
         json_object_set_new(js, "process", json_string(sv->process));
         json_object_set_new(js, "uid", json_integer(sv->uid));
+        json_object_set_new(js, "user", json_string(sv->user));
         json_object_set_new(js, "listening", json_boolean(sv->listening));
         json_object_set_new(js, "exposed", json_boolean(sv->exposed));
         if (sv->host_port) {

@@ -48,6 +48,7 @@ typedef struct st_service {
     int pid;
     char process[16];
     unsigned uid;
+    char user[33]; /* uid's name in the container's own /etc/passwd, else the uid */
     int listening; /* found in the socket tables (else only exposed/published) */
     int exposed;   /* the image EXPOSEs it */
     int host_port; /* published on the host at host_ip:host_port, 0 if not */

@@ -23,6 +23,7 @@ void cfg_defaults(cfg *c)
     c->services_interval_ms = 10000;
     c->probe_timeout_ms = 1000;
     snprintf(c->zabbix_allow, sizeof(c->zabbix_allow), "127.0.0.1,::1");
+    c->zabbix_active_interval_ms = 60000;
 }
 
 int cfg_parse_duration(const char *s, int64_t *ms)
@@ -171,6 +172,27 @@ int cfg_set(cfg *c, const char *key, const char *v, char *err, size_t errlen)
         return set_str(c->zabbix_allow, sizeof(c->zabbix_allow), v, key, err, errlen);
     if (strcmp(key, "label_allow") == 0)
         return set_labels(c, v, err, errlen);
+    if (strcmp(key, "zabbix_active") == 0) {
+        /* the full check (port range, brackets) is zbxactive_start's */
+        if (v[0] == ':' || strpbrk(v, " \t,/")) {
+            snprintf(err, errlen, "zabbix_active: want HOST[:PORT] or off, got '%s'", v);
+            return -EINVAL;
+        }
+        return set_str(c->zabbix_active, sizeof(c->zabbix_active), strcmp(v, "off") ? v : "", key,
+                       err, errlen);
+    }
+    if (strcmp(key, "zabbix_host") == 0)
+        return set_str(c->zabbix_host, sizeof(c->zabbix_host), v, key, err, errlen);
+    if (strcmp(key, "zabbix_active_items") == 0)
+        return set_str(c->zabbix_active_items, sizeof(c->zabbix_active_items), v, key, err, errlen);
+    if (strcmp(key, "zabbix_active_interval") == 0) {
+        if (cfg_parse_duration(v, &ms) < 0 || ms < 1000 || ms > 86400000) {
+            snprintf(err, errlen, "%s: want a duration from 1s to 24h, got '%s'", key, v);
+            return -EINVAL;
+        }
+        c->zabbix_active_interval_ms = ms;
+        return 0;
+    }
     if (strcmp(key, "log_level") == 0) {
         if (strcmp(v, "debug") && strcmp(v, "info") && strcmp(v, "warn") && strcmp(v, "error")) {
             snprintf(err, errlen, "log_level: want debug, info, warn or error, got '%s'", v);

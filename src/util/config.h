@@ -37,6 +37,12 @@ typedef struct cfg {
     char zabbix_allow[512];       /* Zabbix Server= allow list, "127.0.0.1,::1" */
     char probe_http[1024];        /* "NAME:PORT:/path[:STATUS],..." ("*" = all) */
     char probe_ignore[512];       /* "NAME:PORT,..." */
+
+    /* Zabbix active mode (core/zbxactive.h) */
+    char zabbix_active[256];           /* "" = off; server/proxy HOST[:PORT] to push to */
+    char zabbix_host[256];             /* host name in Zabbix, "" = gethostname() */
+    int64_t zabbix_active_interval_ms; /* 60000 */
+    char zabbix_active_items[1024];    /* "" = all; "key,prefix*,..." */
 } cfg;
 
 void cfg_defaults(cfg *c);

@@ -52,6 +52,8 @@ t_top_shows_a_containers_processes() {
 	tmux send-keys -t "$sess" Enter
 	wait_for 5 on_screen 'container topproc: 2 processes' || fail "no process view"
 	wait_for 5 on_screen 'sleep 600' || fail "processes not listed"
+	# users by name, from the container's /etc/passwd
+	on_screen '^[0-9]\+ \+[0-9]\+ \+root \+' || fail "no user name in the process view"
 	tmux send-keys -t "$sess" Escape
 	wait_for 5 on_screen 'CONTAINER ID' || fail "Esc did not go back to the list"
 	tmux send-keys -t "$sess" q
