@@ -25,11 +25,14 @@ BUILD_PKGS=(
 # are the static checks; bc is for bench/; zabbix-proxy-sqlite3 brings
 # zabbix_get, the real Zabbix client the tests query berth with (its proxy
 # service is not started: there is no init system to start it, and the
-# tests never need it).
+# tests never need it). chromium, nodejs and npm run the dashboard's
+# end-to-end test (tests/e2e: playwright-core from the npm registry, pinned
+# by its package-lock.json, installed below with npm ci).
 TEST_PKGS=(
 	docker.io busybox-static prometheus curl jq
 	clang libclang-rt-14-dev procps iproute2
 	tmux clang-format cppcheck bc zabbix-proxy-sqlite3
+	chromium nodejs
 )
 
 usage() {
@@ -40,7 +43,12 @@ usage() {
 want=("${BUILD_PKGS[@]}")
 case "${1:-}" in
 "") ;;
---test) want+=("${TEST_PKGS[@]}") ;;
+--test)
+	want+=("${TEST_PKGS[@]}")
+	# Debian's npm; a nodejs from elsewhere (NodeSource) ships its own npm
+	# and conflicts with Debian's
+	command -v npm >/dev/null || want+=(npm)
+	;;
 *) usage ;;
 esac
 [ $# -le 1 ] || usage
@@ -55,8 +63,19 @@ for p in "${want[@]}"; do
 	is_installed "$p" || missing+=("$p")
 done
 
+# e2e_deps: the dashboard test's node modules (tests/e2e), when missing.
+e2e_deps() {
+	local dir
+	dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/e2e"
+	[ "${1:-}" = --test ] && [ -f "$dir/package-lock.json" ] || return 0
+	[ -d "$dir/node_modules/playwright-core" ] && return 0
+	echo "install-deps: npm ci in tests/e2e"
+	(cd "$dir" && npm ci --no-audit --no-fund) || echo "install-deps: npm ci in tests/e2e failed; the dashboard e2e test will skip" >&2
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "install-deps: all ${#want[@]} packages present"
+	e2e_deps "${1:-}"
 	exit 0
 fi
 
@@ -87,4 +106,5 @@ if [ "${1:-}" = --test ] && ! command -v promtool >/dev/null; then
 	echo "install-deps: prometheus is installed but promtool is missing" >&2
 	exit 1
 fi
+e2e_deps "${1:-}"
 echo "install-deps: done"

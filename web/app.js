@@ -93,6 +93,7 @@ class Chart {
     for (const y of this.ys) for (const v of y) if (v !== null && isFinite(v)) { if (v < lo) lo = v; if (v > hi) hi = v; }
     if (this.o.min0 !== false) lo = Math.min(0, lo);
     if (!isFinite(lo)) { lo = 0; hi = 1; }
+    if (this.o.minSpan && hi - lo < this.o.minSpan) hi = lo + this.o.minSpan;
     if (hi <= lo) hi = lo + (Math.abs(lo) || 1);
     hi += (hi - lo) * 0.05;
     const x0 = n ? this.xs[0] : 0, x1 = n ? this.xs[n - 1] : 1;
@@ -135,7 +136,7 @@ class Chart {
         const sw = document.createElement('i');
         sw.style.background = s.color;
         this.legend.appendChild(sw);
-        this.legend.appendChild(document.createTextNode(s.label + ' ' + (l[i] === null ? '–' : this.o.fmt(l[i]))));
+        this.legend.appendChild(document.createTextNode(s.label + ' ' + (l[i] === null ? '–' : this.o.fmt(l[i])) + ' '));
       });
     }
   }
@@ -343,12 +344,12 @@ function newDetail(name) {
   const d = {
     name, lastTs: 0, fetching: false, gone: false, info: null,
     charts: {
-      cpu: new Chart($('dc-cpu'), [{ label: 'usage', color: COLORS[0] }, { label: 'throttled', color: COLORS[4] }, { label: 'limit', color: COLORS[5], dash: true }]),
-      mem: new Chart($('dc-mem'), [{ label: 'usage', color: COLORS[0] }, { label: 'working set', color: COLORS[2] }, { label: 'limit', color: COLORS[5], dash: true }], { fmt: fB }),
-      net: new Chart($('dc-net'), [{ label: 'rx', color: COLORS[0] }, { label: 'tx', color: COLORS[1] }], { fmt: fR }),
-      blk: new Chart($('dc-blk'), [{ label: 'read', color: COLORS[0] }, { label: 'write', color: COLORS[1] }], { fmt: fR }),
-      pids: new Chart($('dc-pids'), [{ label: 'pids', color: COLORS[3] }], { fmt: (v) => fmtNum(v, 0) }),
-      psi: new Chart($('dc-psi'), [{ label: 'cpu', color: COLORS[0] }, { label: 'memory', color: COLORS[2] }, { label: 'io', color: COLORS[1] }], { fmt: fmtPct }),
+      cpu: new Chart($('dc-cpu'), [{ label: 'usage', color: COLORS[0] }, { label: 'throttled', color: COLORS[4] }, { label: 'limit', color: COLORS[5], dash: true }], { minSpan: 0.1 }),
+      mem: new Chart($('dc-mem'), [{ label: 'usage', color: COLORS[0] }, { label: 'working set', color: COLORS[2] }, { label: 'limit', color: COLORS[5], dash: true }], { fmt: fB, minSpan: 1024 * 1024 }),
+      net: new Chart($('dc-net'), [{ label: 'rx', color: COLORS[0] }, { label: 'tx', color: COLORS[1] }], { fmt: fR, minSpan: 1024 }),
+      blk: new Chart($('dc-blk'), [{ label: 'read', color: COLORS[0] }, { label: 'write', color: COLORS[1] }], { fmt: fR, minSpan: 1024 }),
+      pids: new Chart($('dc-pids'), [{ label: 'pids', color: COLORS[3] }], { fmt: (v) => fmtNum(v, Number.isInteger(v) ? 0 : 1), minSpan: 3 }),
+      psi: new Chart($('dc-psi'), [{ label: 'cpu', color: COLORS[0] }, { label: 'memory', color: COLORS[2] }, { label: 'io', color: COLORS[1] }], { fmt: fmtPct, minSpan: 0.01 }),
     },
     prev: null, /* last history row, for rates */
     oom: null,
