@@ -157,5 +157,5 @@ async function main() {
   }
 }
 
-main().then(() => { console.log(step + ' passed, 0 failed'); process.exit(0); },
+main().then(() => { console.log('dashboard.js: all ' + step + ' checks passed'); process.exit(0); },
   (e) => { console.error('dashboard.js: ' + e.message); process.exit(1); });
