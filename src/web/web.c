@@ -550,6 +550,13 @@ static void host_json(web *w, httpd_resp *resp)
                                       "tx_bytes", (json_int_t)h.net_tx, "rx_bytes_per_second",
                                       h.rx_bps, "tx_bytes_per_second", h.tx_bps));
     }
+    sse_stats ss;
+    sse_get_stats(w->hub, &ss);
+    json_object_set_new(o, "dashboard",
+                        json_pack("{s:i,s:I,s:I,s:I}", "streams", (int)ss.clients, "frames",
+                                  (json_int_t)ss.published, "frames_dropped",
+                                  (json_int_t)ss.dropped, "streams_refused",
+                                  (json_int_t)ss.refused));
     char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
     json_decref(o);
     set_json(resp, 200);

@@ -150,3 +150,43 @@ t_dashboard_e2e() {
 		}
 	agent_stop
 }
+
+# A client that stops reading the stream does not make the agent buffer for
+# it: once the kernel's socket buffers are full its frames are dropped
+# (counted), memory stays flat, a reading client still gets every frame,
+# and SIGTERM still exits 0 at once.
+t_dashboard_slow_client() {
+	command -v node >/dev/null || skip "node not installed (scripts/install-deps.sh --test)"
+	ctr_run web-slow -- sleep 600 >/dev/null
+	# 10 frames per second fill the stuck client's socket buffers sooner
+	agent_start --interval 100ms
+	local port=${AGENT_URL##*:}
+	# connects, asks for the stream, reads the headers and then nothing
+	node -e '
+		const s = require("net").connect(Number(process.argv[1]), "127.0.0.1", () => {
+			s.write("GET /api/v1/stream HTTP/1.1\r\nHost: x\r\n\r\n");
+			s.once("data", () => s.pause());
+		});
+		setTimeout(() => process.exit(0), 120000);' "$port" &
+	local stuck=$!
+	on_exit kill "$stuck"
+	local out=$TEST_LOGDIR/fast.txt
+	hcurl -sN --max-time 120 "$AGENT_URL/api/v1/stream" >"$out" &
+	local fast=$!
+	on_exit kill "$fast"
+	wait_for 90 _json_ok "$AGENT_URL/api/v1/host" '.dashboard.frames_dropped > 0'
+	local rss0 rss1 n0 n1 d0 d1
+	rss0=$(awk '/^VmRSS:/ { print $2 }' "/proc/$AGENT_PID/status")
+	n0=$(grep -c '^data: ' "$out")
+	d0=$(hcurl -sf "$AGENT_URL/api/v1/host" | jq .dashboard.frames_dropped)
+	sleep 5
+	rss1=$(awk '/^VmRSS:/ { print $2 }' "/proc/$AGENT_PID/status")
+	n1=$(grep -c '^data: ' "$out")
+	d1=$(hcurl -sf "$AGENT_URL/api/v1/host" | jq .dashboard.frames_dropped)
+	note "stuck client: $d0 -> $d1 frames dropped; RSS $rss0 -> $rss1 KiB; reading client $n0 -> $n1 frames"
+	assert_ge "$((d1 - d0))" 1 "frames dropped for the stuck client in 5 s"
+	assert_ge "$((n1 - n0))" 1 "frames the reading client got in 5 s"
+	# dropping, not queueing: memory does not follow the ~50 frames sent meanwhile
+	assert_le "$((rss1 - rss0))" 1024 "RSS growth (KiB) while the client is stuck"
+	agent_stop
+}
