@@ -20,7 +20,7 @@ _hdr() {
 	local url=$1 name=$2
 	shift 2
 	hcurl -s -o /dev/null -D - "$@" "$url" | tr -d '\r' |
-		awk -v n="$(echo "$name" | tr 'A-Z' 'a-z')" -F': ' 'tolower($1) == n { print $2 }'
+		awk -v n="$name" -F': ' 'tolower($1) == tolower(n) { print $2 }'
 }
 
 # The front end is served from the binary: right types, a strict CSP, an
