@@ -11,6 +11,13 @@
 # costs, and the bytes per second the agent sends.
 # Containers: web-b-0..N-1 from berth-test:latest (label berth-web-bench=1),
 # started 8 at a time, removed at the end however the script ends.
+# Then, when Netdata is installed (Debian's netdata, installed by
+# scripts/install-deps.sh --test), the same two questions for the tool
+# people use instead, on the same containers, the berth agent stopped:
+#   D. netdata alone (its default collectors, 1 s), after its cgroup charts
+#      for the containers exist: CPU of every netdata process;
+#   E. netdata with its own dashboard (/) open in the same headless Chromium.
+# and the ratios. NETDATA=0 skips D and E.
 # Usage: bench/bench_dashboard.sh [N=200] [W=30]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -89,3 +96,63 @@ printf 'dashboard cost, table view:     +%.2f%% of one core, %d bytes/s sent (%.
     "$(echo "$B - $A" | bc -l)" "$BB" "$(echo "$BB / $ROWS" | bc -l)"
 printf 'dashboard cost, container page: +%.2f%% of one core, %d bytes/s sent\n' "$(echo "$C - $A" | bc -l)" "$CB"
 printf 'agent CPU ratio with/without a dashboard open (table): %.2fx\n' "$(echo "$B / $A" | bc -l)"
+
+[ "${NETDATA:-1}" = 1 ] && command -v netdata >/dev/null || exit 0
+kill "$AGENT_PID"
+wait "$AGENT_PID" 2>/dev/null || true
+AGENT_PID=
+NDPORT=$((PORT + 1))
+# CPU seconds of every netdata process (daemon, spawn server, plugins)
+nd_cpu() {
+    local p total=0
+    for p in $(pgrep -f '^(/usr/sbin/)?netdata |/usr/lib/netdata/plugins.d/'); do
+        total=$(echo "$total + $(proc_cpu_seconds "$p" 2>/dev/null || echo 0)" | bc -l)
+    done
+    echo "$total"
+}
+nd_cgroup_charts() {
+    curl -sf "http://127.0.0.1:$NDPORT/api/v1/charts" 2>/dev/null |
+        jq '[.charts | keys[] | select(startswith("cgroup_"))] | length' 2>/dev/null || echo 0
+}
+netdata -D -p "$NDPORT" -i 127.0.0.1 -W set global "update every" 1 >/dev/null 2>&1 &
+ND_PID=$!
+trap 'kill $ND_PID 2>/dev/null || true; wait $ND_PID 2>/dev/null || true; cleanup' EXIT
+echo
+echo "netdata pid $ND_PID on port $NDPORT: waiting for its container charts (at most 300 s)..."
+prev=-1
+for _ in $(seq 60); do
+    sleep 5
+    n=$(nd_cgroup_charts)
+    [ "$n" -gt 0 ] && [ "$n" = "$prev" ] && break
+    prev=$n
+done
+echo "netdata has $n cgroup charts"
+ndmeasure() {
+    local label=$1
+    shift
+    local out c0 c1 t0 t1
+    out=$(mktemp)
+    "$@" >"$out" &
+    local pid=$!
+    sleep 8
+    c0=$(nd_cpu)
+    t0=$(now)
+    sleep "$W"
+    c1=$(nd_cpu)
+    t1=$(now)
+    wait "$pid" || true
+    CPU=$(echo "($c1 - $c0) / ($t1 - $t0) * 100" | bc -l)
+    RES=$(cat "$out")
+    rm -f "$out"
+    printf '%-34s netdata CPU %6.2f%%  %s\n' "$label" "$CPU" "$RES"
+}
+ndmeasure "D. netdata, no dashboard" sleep $((W + 10))
+D=$CPU
+ndmeasure "E. netdata, its dashboard open" node bench/dashboard_open.js "http://127.0.0.1:$NDPORT" $((W + 2)) "#netdata"
+E=$CPU
+EB=$(echo "$RES" | jq .bytes_per_second)
+echo
+printf 'netdata dashboard cost: +%.2f%% of one core, %d bytes/s sent\n' "$(echo "$E - $D" | bc -l)" "$EB"
+printf 'ratio netdata/berth, extra CPU of one open dashboard: %.1fx; bytes/s: %.1fx\n' \
+    "$(echo "($E - $D) / ($B - $A)" | bc -l)" "$(echo "$EB / $BB" | bc -l)"
+printf 'ratio netdata/berth, total CPU with a dashboard open: %.1fx\n' "$(echo "$E / $B" | bc -l)"

@@ -3,6 +3,7 @@
  * Keeps the dashboard open in headless Chromium for a while and reports
  * what the page received. Used by bench/bench_dashboard.sh.
  *   node bench/dashboard_open.js URL SECONDS [HASH]
+ * (HASH "#netdata": URL is a Netdata agent; open its own dashboard)
  * Waits until the table has rows (and, with HASH, the container page has
  * drawn), then counts the bytes the page receives over the network
  * (Chrome DevTools Protocol Network.dataReceived: bytes on the wire,
@@ -30,8 +31,11 @@ const { chromium } = require(path.join(__dirname, '../tests/e2e/node_modules/pla
     let bytes = 0, frames = 0, counting = false;
     cdp.on('Network.dataReceived', (e) => { if (counting) bytes += e.encodedDataLength || e.dataLength; });
     cdp.on('Network.eventSourceMessageReceived', () => { if (counting) frames++; });
-    await page.goto(url + '/' + hash);
-    if (hash) {
+    await page.goto(url + '/' + (hash === '#netdata' ? '' : hash));
+    if (hash === '#netdata') {
+      /* Netdata's own dashboard: wait until its charts have drawn */
+      await page.waitForSelector('canvas, .dygraph-chart, .netdata-chart', { timeout: 60000 });
+    } else if (hash) {
       await page.waitForFunction(() => /usage \d/.test((document.getElementById('lg-cpu') || {}).textContent || ''), null, { timeout: 60000 });
     } else {
       await page.waitForSelector('#ctable tbody tr', { timeout: 60000 });
@@ -53,7 +57,7 @@ const { chromium } = require(path.join(__dirname, '../tests/e2e/node_modules/pla
     /* main-thread time the page spent (scripts, style, layout, paint) */
     const busy = (p1.TaskDuration - p0.TaskDuration) / dt * 1000;
     const script = (p1.ScriptDuration - p0.ScriptDuration) / dt * 1000;
-    const rows = await page.$$eval('#ctable tbody tr', (t) => t.length);
+    const rows = hash === '#netdata' ? 0 : await page.$$eval('#ctable tbody tr', (t) => t.length);
     console.log(JSON.stringify({ seconds: dt, bytes, bytes_per_second: Math.round(bytes / dt), frames, rows,
       page_busy_ms_per_s: Math.round(busy * 10) / 10, page_script_ms_per_s: Math.round(script * 10) / 10 }));
   } finally {

@@ -255,7 +255,7 @@ function makeRow(o) {
     tr.appendChild(td);
   }
   tr.dataset.id = o.id;
-  return { tr, cells, text: {}, o };
+  return { tr, cells, text: {}, data: {}, o };
 }
 
 function setCell(row, k, text) {
@@ -263,6 +263,13 @@ function setCell(row, k, text) {
   row.text[k] = text;
   const td = row.cells[k];
   if (k === 'name') td.firstChild.textContent = text; else td.textContent = text;
+}
+
+function setData(row, k, v) {
+  const t = String(v);
+  if (row.data[k] === t) return;
+  row.data[k] = t;
+  row.tr.dataset[k] = t;
 }
 
 function renderTable(f) {
@@ -279,11 +286,13 @@ function renderTable(f) {
     }
     row.o = o;
     if (o.disk !== null) anyDisk = true;
-    row.tr.dataset.name = o.name;
-    row.tr.dataset.cpu = o.cpu;
-    row.tr.dataset.mem = o.mem;
-    row.tr.dataset.memLimit = o.mem_limit;
-    row.tr.dataset.restarts = o.restarts;
+    /* raw figures for scripts and tests; attribute writes only on change,
+     * since each one invalidates style */
+    setData(row, 'name', o.name);
+    setData(row, 'cpu', o.cpu);
+    setData(row, 'mem', o.mem);
+    setData(row, 'memLimit', o.mem_limit);
+    setData(row, 'restarts', o.restarts);
     for (const k of CELLS) setCell(row, k, cellText(o, k));
     const sc = 's-' + o.state, hc = o.health ? 'h-' + o.health : '';
     if (row.cells.state.className !== sc) row.cells.state.className = sc;
