@@ -421,16 +421,6 @@ void web_free(web *w)
     free(w);
 }
 
-void web_get_stats(web *w, web_stats *s)
-{
-    sse_stats ss;
-    sse_get_stats(w->hub, &ss);
-    s->clients = ss.clients;
-    s->frames = ss.published;
-    s->frames_dropped = ss.dropped;
-    s->refused = ss.refused;
-}
-
 /* ---- routes ------------------------------------------------------------- */
 
 static void set_json(httpd_resp *r, int status)

@@ -45,12 +45,4 @@ void web_free(web *w);
 /* Answers the routes above and returns 1; returns 0 for any other path. */
 int web_handle(web *w, const httpd_req *req, httpd_resp *resp);
 
-typedef struct web_stats {
-    unsigned clients;        /* open streams */
-    uint64_t frames;         /* frames rendered */
-    uint64_t frames_dropped; /* frames replaced before a slow client took them */
-    uint64_t refused;        /* streams refused at max_clients */
-} web_stats;
-void web_get_stats(web *w, web_stats *s);
-
 #endif
