@@ -211,6 +211,8 @@ function renderOverview(f) {
 /* ---- container table ----------------------------------------------------- */
 
 const tbody = document.querySelector('#ctable tbody');
+/* names sort as people read them: web-2 before web-10 */
+const collator = new Intl.Collator(undefined, { numeric: true });
 const CELLS = ['name', 'image', 'state', 'health', 'cpu', 'mem', 'net', 'blk', 'disk', 'restarts', 'svc', 'pids'];
 
 function sortValue(o, k) {
@@ -307,9 +309,10 @@ function renderTable(f) {
   const k = S.sortKey, d = S.sortDir;
   rows.sort((a, b) => {
     const va = sortValue(a.o, k), vb = sortValue(b.o, k);
-    if (va === vb || (va == null && vb == null)) return a.o.name < b.o.name ? -1 : 1;
+    if (va === vb || (va == null && vb == null)) return collator.compare(a.o.name, b.o.name);
     if (va == null) return 1;
     if (vb == null) return -1;
+    if (typeof va === 'string') return collator.compare(va, vb) * d;
     return (va < vb ? -1 : 1) * d;
   });
   let same = tbody.children.length === rows.length;
