@@ -20,10 +20,10 @@
  *     carrying a body (Content-Length > 0 or Transfer-Encoding) gets 413;
  *     neither reaches the handler;
  *   - every response httpd builds carries Content-Length (MHD adds it; no
- *     chunked encoding), "X-Content-Type-Options: nosniff" and
- *     "Vary: Accept-Encoding". Error pages MHD generates itself (400 for
- *     garbage, 414, 431) carry Content-Length but not the nosniff header:
- *     MHD 0.9.75 has no hook for them; they are fixed HTML strings.
+ *     chunked encoding) except streams (httpd_stream_ops below, chunked), "X-Content-Type-Options:
+ * nosniff" and "Vary: Accept-Encoding". Error pages MHD generates itself (400 for garbage, 414,
+ * 431) carry Content-Length but not the nosniff header: MHD 0.9.75 has no hook for them; they are
+ * fixed HTML strings.
  *   - one debug log line per refused connection, rejected request and
  *     request dropped before the handler, plus MHD's own messages at debug.
  *
