@@ -24,6 +24,11 @@ FUZZ     := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard fuzz/fuzz_*.c))
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GITREV   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
+# The dashboard's files, built into the binary: scripts/webgen.c turns them
+# (and their gzip -9n copies) into $(BUILD)/gen/web_assets.c (src/web/assets.h).
+WEB      := web/index.html web/app.js web/style.css
+OBJS     += $(BUILD)/gen/web_assets.o
+
 all: $(BUILD)/berth
 
 # V=1 shows the full command lines.
@@ -33,6 +38,22 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -DBERTH_VERSION='"$(VERSION)"' -DBERTH_GITREV='"$(GITREV)"' -MMD -MP -c $< -o $@
+
+$(BUILD)/webgen: scripts/webgen.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
+
+$(BUILD)/web/%.gz: web/%
+	@mkdir -p $(dir $@)
+	$(Q)gzip -9nc $< >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/web_assets.c: $(BUILD)/webgen $(WEB) $(WEB:web/%=$(BUILD)/web/%.gz)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  WEBGEN  $@")
+	$(Q)$(BUILD)/webgen $@ $(foreach f,$(WEB),$(f) $(BUILD)/web/$(notdir $(f)).gz)
+
+$(BUILD)/gen/web_assets.o: $(BUILD)/gen/web_assets.c
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libberth.a: $(OBJS)
 	@rm -f $@

@@ -29,12 +29,15 @@ BUILD_PKGS=(
 # tests never need it). zabbix-agent brings zabbix_sender, the real
 # sender the active-mode test and bench/bench_zabbix_active.sh compare
 # berth's frames and cost with (its zabbix_agentd is not used; without an
-# init system it is not started either).
+# init system it is not started either). chromium, nodejs and npm run the dashboard's
+# end-to-end test (tests/e2e: playwright-core from the npm registry, pinned
+# by its package-lock.json, installed below with npm ci).
 TEST_PKGS=(
 	docker.io busybox-static prometheus curl jq
 	clang libclang-rt-14-dev procps iproute2
 	tmux clang-format cppcheck bc zabbix-proxy-sqlite3
 	zabbix-agent
+	chromium nodejs
 )
 
 # berth in its own container (tests/integration/test_container.sh):
@@ -51,7 +54,12 @@ usage() {
 want=("${BUILD_PKGS[@]}")
 case "${1:-}" in
 "") ;;
---test) want+=("${TEST_PKGS[@]}") ;;
+--test)
+	want+=("${TEST_PKGS[@]}")
+	# Debian's npm; a nodejs from elsewhere (NodeSource) ships its own npm
+	# and conflicts with Debian's
+	command -v npm >/dev/null || want+=(npm)
+	;;
 *) usage ;;
 esac
 [ $# -le 1 ] || usage
@@ -66,8 +74,19 @@ for p in "${want[@]}"; do
 	is_installed "$p" || missing+=("$p")
 done
 
+# e2e_deps: the dashboard test's node modules (tests/e2e), when missing.
+e2e_deps() {
+	local dir
+	dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/e2e"
+	[ "${1:-}" = --test ] && [ -f "$dir/package-lock.json" ] || return 0
+	[ -d "$dir/node_modules/playwright-core" ] && return 0
+	echo "install-deps: npm ci in tests/e2e"
+	(cd "$dir" && npm ci --no-audit --no-fund) || echo "install-deps: npm ci in tests/e2e failed; the dashboard e2e test will skip" >&2
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "install-deps: all ${#want[@]} packages present"
+	e2e_deps "${1:-}"
 	exit 0
 fi
 
@@ -98,4 +117,5 @@ if [ "${1:-}" = --test ] && ! command -v promtool >/dev/null; then
 	echo "install-deps: prometheus is installed but promtool is missing" >&2
 	exit 1
 fi
+e2e_deps "${1:-}"
 echo "install-deps: done"

@@ -11,7 +11,8 @@
  *   /api/v1/host                      host summary
  *   /api/v1/containers[?all=1]        JSON array
  *   /api/v1/containers/{id|name}      one container, 404 if unknown
- *   /api/v1/containers/{id|name}/history[?since=SECONDS]
+ *   /api/v1/containers/{id|name}/history[?since=&until=&step=]   (web/web.c)
+ *   /, /api/v1/stream, /api/v1/host/history, .../services         (web/web.c)
  */
 #include <errno.h>
 #include <malloc.h>
@@ -30,12 +31,14 @@
 #include "export/export.h"
 #include "http/httpd.h"
 #include "util/log.h"
+#include "web/web.h"
 
 typedef struct agent {
     cfg c;
     engine *e;
     export_opts xo;
     zbxactive *za; /* NULL unless zabbix_active */
+    web *web; /* the dashboard and its API */
 } agent;
 
 static void agent_usage(FILE *f)
@@ -93,23 +96,12 @@ static int query_flag(const char *q, const char *key)
     return 0;
 }
 
-static long query_long(const char *q, const char *key, long dflt)
-{
-    size_t kl = strlen(key);
-    for (const char *p = q; p && *p;) {
-        if (strncmp(p, key, kl) == 0 && p[kl] == '=')
-            return strtol(p + kl + 1, NULL, 10);
-        p = strchr(p, '&');
-        if (p)
-            p++;
-    }
-    return dflt;
-}
-
 static void handle(const httpd_req *req, httpd_resp *resp, void *arg)
 {
     agent *a = arg;
     const char *p = req->path;
+    if (web_handle(a->web, req, resp))
+        return;
     if (strcmp(p, "/metrics") == 0) {
         resp->status = 200;
         snprintf(resp->content_type, sizeof(resp->content_type), "%s", PROM_CONTENT_TYPE);
@@ -148,16 +140,6 @@ static void handle(const httpd_req *req, httpd_resp *resp, void *arg)
         }
         memcpy(key, k, kl);
         key[kl] = '\0';
-        if (slash && strcmp(slash, "/history") == 0) {
-            long since = query_long(req->query, "since", 600);
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-            set_json(resp, 200);
-            if (json_render_history(a->e, key, now - since * 1000, now, &resp->body) < 0)
-                error_json(resp, 404, "no such container");
-            return;
-        }
         if (slash) {
             error_json(resp, 404, "not found");
             return;
@@ -177,14 +159,6 @@ static void handle(const httpd_req *req, httpd_resp *resp, void *arg)
             error_json(resp, 404, "no such container");
         }
         buf_free(&tmp);
-        return;
-    }
-    if (strcmp(p, "/") == 0) {
-        resp->status = 200;
-        snprintf(resp->content_type, sizeof(resp->content_type), "text/plain");
-        buf_puts(&resp->body, "berth agent\n\n/metrics\n/healthz\n/api/v1/host\n"
-                              "/api/v1/containers[?all=1]\n/api/v1/containers/{id|name}\n"
-                              "/api/v1/containers/{id|name}/history[?since=SECONDS]\n");
         return;
     }
     resp->status = 404;
@@ -307,6 +281,14 @@ int cmd_agent(int argc, char **argv)
                  a.c.zabbix_active, (long long)(a.c.zabbix_active_interval_ms / 1000),
                  a.c.zabbix_host[0] ? a.c.zabbix_host : "(hostname)");
     }
+    web_opts wo = {.interval_ms = a.c.interval_ms,
+                   .history_ms = a.c.history_ms,
+                   .max_clients = 16,
+                   .host_root = a.c.host_root};
+    if (web_new(a.e, &wo, &a.web, err, sizeof(err)) < 0) {
+        log_error("agent", "%s", err);
+        goto out;
+    }
     httpd_opts ho = {.addr = a.c.listen_addr,
                      .port = a.c.listen_port,
                      .max_conns = a.c.http_max_conns,
@@ -317,15 +299,18 @@ int cmd_agent(int argc, char **argv)
         log_error("agent", "cannot listen on %s:%d: %s", a.c.listen_addr, a.c.listen_port, err);
         goto out;
     }
-    log_info("agent", "listening on http://%s:%d/metrics", a.c.listen_addr, httpd_port(h));
+    log_info("agent", "listening on http://%s:%d/metrics, dashboard at /", a.c.listen_addr,
+             httpd_port(h));
     int sig = 0;
     while (sigwait(&stop, &sig) != 0)
         ;
     log_info("agent", "%s received, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     rc = 0;
 out:
+    web_shutdown(a.web); /* ends the dashboard's streams before the server stops */
     if (h)
         httpd_stop(h);
+    web_free(a.web);
     zbx_stop(zs);
     zbxactive_stop(a.za);
     svcmon_stop(sm);

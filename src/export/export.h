@@ -34,5 +34,9 @@ void json_render_host(engine *e, buf *out);
 /* History of one container as {"fields":[...],"samples":[[ts,...],...]};
  * returns 0, or -ENOENT when no container matches. */
 int json_render_history(engine *e, const char *filter, int64_t from_ms, int64_t to_ms, buf *out);
+/* The same, keeping only the last record of every step_ms bucket (step_ms
+ * 0: every record). */
+int json_render_history_step(engine *e, const char *filter, int64_t from_ms, int64_t to_ms,
+                             int64_t step_ms, buf *out);
 
 #endif

@@ -263,20 +263,46 @@ void json_render_host(engine *e, buf *out)
 
 typedef struct hist_ctx {
     json_t *rows;
+    int64_t step_ms; /* 0: every record */
+    int64_t pend_ts; /* with a step: the last record of the current bucket */
+    uint64_t pend[ST_H_NFIELDS];
+    int has_pend;
 } hist_ctx;
 
-static int on_hist(int64_t ts, const uint64_t *v, void *arg)
+static void hist_row(hist_ctx *c, int64_t ts, const uint64_t *v)
 {
-    hist_ctx *c = arg;
     json_t *row = json_array();
     json_array_append_new(row, json_integer(ts));
     for (int i = 0; i < ST_H_NFIELDS; i++)
         json_array_append_new(row, u64(v[i]));
     json_array_append_new(c->rows, row);
+}
+
+/* With a step, every record of a bucket [k*step, (k+1)*step) is replaced by
+ * its last one: the fields are counters and gauges, so the last reading is
+ * exact (a rate between two kept rows is the mean rate over the buckets). */
+static int on_hist(int64_t ts, const uint64_t *v, void *arg)
+{
+    hist_ctx *c = arg;
+    if (c->step_ms <= 0) {
+        hist_row(c, ts, v);
+        return 0;
+    }
+    if (c->has_pend && ts / c->step_ms != c->pend_ts / c->step_ms)
+        hist_row(c, c->pend_ts, c->pend);
+    c->pend_ts = ts;
+    memcpy(c->pend, v, sizeof(c->pend));
+    c->has_pend = 1;
     return 0;
 }
 
 int json_render_history(engine *e, const char *filter, int64_t from_ms, int64_t to_ms, buf *out)
+{
+    return json_render_history_step(e, filter, from_ms, to_ms, 0, out);
+}
+
+int json_render_history_step(engine *e, const char *filter, int64_t from_ms, int64_t to_ms,
+                             int64_t step_ms, buf *out)
 {
     static const char *const fields[ST_H_NFIELDS] = {
         "cpu_usec",     "cpu_throttled_usec", "memory_usage_bytes", "memory_working_set_bytes",
@@ -300,9 +326,11 @@ int json_render_history(engine *e, const char *filter, int64_t from_ms, int64_t 
     for (int i = 0; i < ST_H_NFIELDS; i++)
         json_array_append_new(f, json_string(fields[i]));
     json_object_set_new(o, "fields", f);
-    hist_ctx c = {json_array()};
+    hist_ctx c = {.rows = json_array(), .step_ms = step_ms};
     if (found->hist)
         ring_foreach(found->hist, from_ms, to_ms, on_hist, &c);
+    if (c.has_pend)
+        hist_row(&c, c.pend_ts, c.pend);
     json_object_set_new(o, "samples", c.rows);
     st_unlock(st);
     dump(o, out);

@@ -62,6 +62,18 @@ typedef struct ipslot {
     unsigned n; /* 0: free slot */
 } ipslot;
 
+/* A streaming response (httpd.h). Lives from access() until MHD frees the
+ * response (stream_free). suspended/woken and the list are under d->lock. */
+struct httpd_stream {
+    httpd *d;
+    struct MHD_Connection *c;
+    const httpd_stream_ops *ops;
+    void *arg;
+    int suspended; /* MHD_suspend_connection called, not yet resumed */
+    int woken;     /* wake arrived while not suspended: read again */
+    httpd_stream *prev, *next;
+};
+
 /* Per-request context, created in uri_log, freed in request_done. */
 typedef struct reqctx {
     int handled; /* reached access() */
@@ -81,6 +93,8 @@ struct httpd {
     size_t nslots;
     int starting;
     char start_err[256];
+    httpd_stream *streams; /* live streams; under lock */
+    int stopping;          /* httpd_stop began: streams end; under lock */
 
     atomic_uint_least64_t requests, errors_4xx, errors_5xx, rejected;
 };
@@ -284,7 +298,8 @@ static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
  * MHD_NO if MHD could not build or queue the response (MHD then closes the
  * connection). */
 static enum MHD_Result respond(httpd *d, struct MHD_Connection *c, int status, const char *ctype,
-                               const char *encoding, const char *allow, buf *body)
+                               const char *encoding, const char *allow, buf *body,
+                               const httpd_resp *x)
 {
     enum MHD_Result ret = MHD_NO;
     size_t len = body->len;
@@ -303,6 +318,9 @@ static enum MHD_Result respond(httpd *d, struct MHD_Connection *c, int status, c
         goto out;
     if (allow && MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow) != MHD_YES)
         goto out;
+    for (unsigned i = 0; x && i < x->n_headers; i++)
+        if (MHD_add_response_header(resp, x->headers[i][0], x->headers[i][1]) != MHD_YES)
+            goto out;
     ret = MHD_queue_response(c, (unsigned)status, resp);
     if (ret == MHD_YES)
         count_status(d, status);
@@ -318,7 +336,119 @@ static enum MHD_Result respond_text(httpd *d, struct MHD_Connection *c, int stat
 {
     buf b = BUF_INIT;
     buf_puts(&b, text);
-    return respond(d, c, status, "text/plain; charset=utf-8", NULL, allow, &b);
+    return respond(d, c, status, "text/plain; charset=utf-8", NULL, allow, &b, NULL);
+}
+
+/* ---- streams ---------------------------------------------------------- */
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    httpd_stream *s = cls;
+    httpd *d = s->d;
+    pthread_mutex_lock(&d->lock);
+    int stop = d->stopping;
+    pthread_mutex_unlock(&d->lock);
+    if (stop)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    long n = s->ops->read(s->arg, out, max);
+    if (n > 0)
+        return n > (long)max ? (ssize_t)max : (ssize_t)n;
+    if (n < 0)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    /* Nothing now. A wake between read() and here left woken set: MHD calls
+     * again at once. Otherwise park the connection until the next wake. */
+    pthread_mutex_lock(&d->lock);
+    if (d->stopping) {
+        pthread_mutex_unlock(&d->lock);
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    }
+    if (s->woken) {
+        s->woken = 0;
+    } else {
+        s->suspended = 1;
+        MHD_suspend_connection(s->c);
+    }
+    pthread_mutex_unlock(&d->lock);
+    return 0;
+}
+
+static void stream_free(void *cls)
+{
+    httpd_stream *s = cls;
+    httpd *d = s->d;
+    pthread_mutex_lock(&d->lock);
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        d->streams = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    pthread_mutex_unlock(&d->lock);
+    s->ops->close(s->arg);
+    free(s);
+}
+
+void httpd_stream_wake(httpd_stream *s)
+{
+    httpd *d = s->d;
+    pthread_mutex_lock(&d->lock);
+    if (s->suspended) {
+        s->suspended = 0;
+        MHD_resume_connection(s->c);
+    } else {
+        s->woken = 1;
+    }
+    pthread_mutex_unlock(&d->lock);
+}
+
+/* Queues a streaming response: status and headers now, the body from
+ * stream_read. From the moment the stream exists, its owner learns of the
+ * end only through ops->close (stream_free), whatever fails. */
+static enum MHD_Result respond_stream(httpd *d, struct MHD_Connection *c, const httpd_resp *x)
+{
+    httpd_stream *s = calloc(1, sizeof(*s));
+    if (!s) {
+        x->stream->close(x->stream_arg); /* never opened: nothing to undo */
+        return respond_text(d, c, 503, NULL, "out of memory\n");
+    }
+    s->d = d;
+    s->c = c;
+    s->ops = x->stream;
+    s->arg = x->stream_arg;
+    pthread_mutex_lock(&d->lock);
+    int stop = d->stopping;
+    if (!stop) {
+        s->next = d->streams;
+        if (s->next)
+            s->next->prev = s;
+        d->streams = s;
+    }
+    pthread_mutex_unlock(&d->lock);
+    if (stop) {
+        x->stream->close(x->stream_arg);
+        free(s);
+        return respond_text(d, c, 503, NULL, "shutting down\n");
+    }
+    s->ops->open(s->arg, s);
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, s, stream_free);
+    if (!resp) {
+        stream_free(s);
+        return MHD_NO;
+    }
+    enum MHD_Result ret = MHD_NO;
+    if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, x->content_type) != MHD_YES ||
+        MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff") != MHD_YES)
+        goto out;
+    for (unsigned i = 0; i < x->n_headers; i++)
+        if (MHD_add_response_header(resp, x->headers[i][0], x->headers[i][1]) != MHD_YES)
+            goto out;
+    ret = MHD_queue_response(c, (unsigned)x->status, resp);
+    if (ret == MHD_YES)
+        count_status(d, x->status);
+out:
+    MHD_destroy_response(resp); /* stream_free runs when MHD is done with it */
+    return ret;
 }
 
 static int has_body(struct MHD_Connection *c)
@@ -373,9 +503,16 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 
     const char *ae =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-    httpd_req req = {method, url, r->query, ae ? ae : ""};
-    httpd_resp resp = {200, "text/plain; charset=utf-8", "", BUF_INIT};
+    const char *inm =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    httpd_req req = {method, url, r->query, ae ? ae : "", inm ? inm : ""};
+    httpd_resp resp = {200, "text/plain; charset=utf-8", "", BUF_INIT, {{0}}, 0, NULL, NULL};
     d->handler(&req, &resp, d->arg);
+    if (resp.n_headers > HTTPD_MAX_HEADERS)
+        resp.n_headers = 0, resp.status = 0; /* a handler bug: 500 below */
+    for (unsigned i = 0; i < resp.n_headers; i++)
+        if (!resp.headers[i][0] || !resp.headers[i][1] || !header_value_ok(resp.headers[i][1]))
+            resp.status = 0;
 
     resp.content_type[sizeof(resp.content_type) - 1] = '\0';
     resp.content_encoding[sizeof(resp.content_encoding) - 1] = '\0';
@@ -385,9 +522,16 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
         log_error(MOD, "handler for %s returned status %d or a bad header value; sending 500", path,
                   resp.status);
         buf_free(&resp.body);
+        if (resp.stream)
+            resp.stream->close(resp.stream_arg);
         return respond_text(d, c, 500, NULL, "internal error\n");
     }
-    return respond(d, c, resp.status, resp.content_type, resp.content_encoding, NULL, &resp.body);
+    if (resp.stream) {
+        buf_free(&resp.body);
+        return respond_stream(d, c, &resp);
+    }
+    return respond(d, c, resp.status, resp.content_type, resp.content_encoding, NULL, &resp.body,
+                   &resp);
 }
 
 /* ---- MHD's log -------------------------------------------------------- */
@@ -429,7 +573,7 @@ int httpd_start(const httpd_opts *o, httpd_handler h, void *arg, httpd **out, ch
         struct sockaddr_in in4;
         struct sockaddr_in6 in6;
     } sa;
-    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 
     if (err && errlen)
         err[0] = '\0';
@@ -543,6 +687,18 @@ void httpd_stop(httpd *d)
 {
     if (!d)
         return;
+    /* MHD must not be stopped with suspended connections: end every stream
+     * (stream_read answers end-of-stream from now on) and resume the
+     * parked ones, then stop. */
+    pthread_mutex_lock(&d->lock);
+    d->stopping = 1;
+    for (httpd_stream *s = d->streams; s; s = s->next) {
+        if (s->suspended) {
+            s->suspended = 0;
+            MHD_resume_connection(s->c);
+        }
+    }
+    pthread_mutex_unlock(&d->lock);
     MHD_stop_daemon(d->mhd);
     free_httpd(d);
 }

@@ -20,10 +20,10 @@
  *     carrying a body (Content-Length > 0 or Transfer-Encoding) gets 413;
  *     neither reaches the handler;
  *   - every response httpd builds carries Content-Length (MHD adds it; no
- *     chunked encoding), "X-Content-Type-Options: nosniff" and
- *     "Vary: Accept-Encoding". Error pages MHD generates itself (400 for
- *     garbage, 414, 431) carry Content-Length but not the nosniff header:
- *     MHD 0.9.75 has no hook for them; they are fixed HTML strings.
+ *     chunked encoding) except streams (httpd_stream_ops below, chunked), "X-Content-Type-Options:
+ * nosniff" and "Vary: Accept-Encoding". Error pages MHD generates itself (400 for garbage, 414,
+ * 431) carry Content-Length but not the nosniff header: MHD 0.9.75 has no hook for them; they are
+ * fixed HTML strings.
  *   - one debug log line per refused connection, rejected request and
  *     request dropped before the handler, plus MHD's own messages at debug.
  *
@@ -54,7 +54,38 @@ typedef struct httpd_req {
     const char *path;            /* raw, without the query string */
     const char *query;           /* raw query string after '?', "" if none */
     const char *accept_encoding; /* Accept-Encoding header, "" if none */
+    const char *if_none_match;   /* If-None-Match header, "" if none */
 } httpd_req;
+
+/*
+ * Streaming responses (Server-Sent Events). Instead of a body, a handler may
+ * set resp->stream to ops and resp->stream_arg to its own client object.
+ * httpd then sends the status and headers without Content-Length (chunked)
+ * and asks ops->read for data whenever the socket can take more:
+ *   read   copies at most max bytes into out and returns how many; 0 means
+ *          "nothing now": httpd suspends the connection (no worker thread
+ *          is held, no timeout runs) until httpd_stream_wake; < 0 ends the
+ *          stream. Runs on an MHD worker: must not block.
+ *   open   called once, before any read, with the stream's handle, which
+ *          the owner passes to httpd_stream_wake while the stream lives.
+ *   close  the stream is gone (client left, stream ended, or server stop):
+ *          the handle is invalid from then on and arg is not used again.
+ *          Called exactly once if open was called, also if queueing fails.
+ * httpd_stop ends every stream (reads after it has begun return < 0
+ * whatever ops->read says), so shutdown never waits on a client.
+ */
+typedef struct httpd_stream httpd_stream;
+typedef struct httpd_stream_ops {
+    void (*open)(void *arg, httpd_stream *s);
+    long (*read)(void *arg, char *out, size_t max);
+    void (*close)(void *arg);
+} httpd_stream_ops;
+
+/* Asks httpd to call read again soon (data is pending). Thread-safe; s
+ * must be live (between open and close). */
+void httpd_stream_wake(httpd_stream *s);
+
+#define HTTPD_MAX_HEADERS 6
 
 /*
  * Filled by the handler. httpd initialises it to status 200,
@@ -68,6 +99,13 @@ typedef struct httpd_resp {
     char content_type[96];
     char content_encoding[16]; /* e.g. "gzip" when body is compressed; "" = identity */
     buf body;
+    /* Extra response headers: name/value pairs, borrowed (static strings,
+     * or strings that outlive the server) */
+    const char *headers[HTTPD_MAX_HEADERS][2];
+    unsigned n_headers;
+    /* Streaming instead of body; see httpd_stream_ops above */
+    const httpd_stream_ops *stream;
+    void *stream_arg;
 } httpd_resp;
 
 typedef void (*httpd_handler)(const httpd_req *req, httpd_resp *resp, void *arg);

@@ -34,6 +34,7 @@
 #include "util/log.h"
 
 static atomic_int handler_calls;
+static int handler_ext(const httpd_req *req, httpd_resp *resp);
 
 /* /echo prints what the handler saw; /empty has no body; /gz claims gzip;
  * /bad returns an invalid status; /big is 1 MiB; anything else 404. */
@@ -41,6 +42,8 @@ static void handler(const httpd_req *req, httpd_resp *resp, void *arg)
 {
     (void)arg;
     atomic_fetch_add(&handler_calls, 1);
+    if (handler_ext(req, resp))
+        return;
     if (strcmp(req->path, "/echo") == 0) {
         buf_printf(&resp->body, "%s %s q=[%s] ae=[%s]", req->method, req->path, req->query,
                    req->accept_encoding);
@@ -62,6 +65,71 @@ static void handler(const httpd_req *req, httpd_resp *resp, void *arg)
         resp->status = 404;
         buf_puts(&resp->body, "not found\n");
     }
+}
+
+/* ---- streams (/stream) and extra headers (/hdr) ------------------------- */
+
+/* One test stream at a time: read hands out `pending` "tick\n" chunks, then
+ * says "nothing now" (httpd suspends the connection). */
+static struct {
+    pthread_mutex_t lock;
+    httpd_stream *s;
+    int pending, opened, closed, reads;
+} tst = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0, 0};
+
+static void ts_open(void *arg, httpd_stream *s)
+{
+    pthread_mutex_lock(&tst.lock);
+    tst.s = s;
+    tst.opened++;
+    pthread_mutex_unlock(&tst.lock);
+}
+
+static long ts_read(void *arg, char *out, size_t max)
+{
+    long n = 0;
+    pthread_mutex_lock(&tst.lock);
+    tst.reads++;
+    if (tst.pending > 0 && max >= 5) {
+        memcpy(out, "tick\n", 5);
+        tst.pending--;
+        n = 5;
+    }
+    pthread_mutex_unlock(&tst.lock);
+    return n;
+}
+
+static void ts_close(void *arg)
+{
+    pthread_mutex_lock(&tst.lock);
+    tst.s = NULL;
+    tst.closed++;
+    pthread_mutex_unlock(&tst.lock);
+}
+
+static const httpd_stream_ops ts_ops = {ts_open, ts_read, ts_close};
+
+/* Returns 1 when handled. */
+static int handler_ext(const httpd_req *req, httpd_resp *resp)
+{
+    if (strcmp(req->path, "/stream") == 0) {
+        snprintf(resp->content_type, sizeof(resp->content_type), "text/event-stream");
+        resp->headers[0][0] = "Cache-Control";
+        resp->headers[0][1] = "no-store";
+        resp->n_headers = 1;
+        resp->stream = &ts_ops;
+        return 1;
+    }
+    if (strcmp(req->path, "/hdr") == 0) {
+        resp->headers[0][0] = "X-Test";
+        resp->headers[0][1] = "yes";
+        resp->headers[1][0] = "X-Bad";
+        resp->headers[1][1] = strcmp(req->query, "bad") == 0 ? "a\r\nInjected: 1" : "fine";
+        resp->n_headers = 2;
+        buf_printf(&resp->body, "inm=[%s]", req->if_none_match);
+        return 1;
+    }
+    return 0;
 }
 
 static httpd *start(const httpd_opts *o)
@@ -657,6 +725,113 @@ static void test_ipv6_loopback(void **state)
     httpd_stop(d);
 }
 
+/* Reads from fd until `want` appears in what was read (or 5 s pass). */
+static int read_until(int fd, buf *got, const char *want)
+{
+    char tmp[1024];
+    while (!got->data || !strstr(got->data, want)) {
+        ssize_t n = recv(fd, tmp, sizeof(tmp), 0);
+        if (n <= 0)
+            return 0;
+        buf_append(got, tmp, (size_t)n);
+    }
+    return 1;
+}
+
+static int count_of(const char *s, const char *w)
+{
+    int n = 0;
+    for (const char *p = s; (p = strstr(p, w)); p += strlen(w))
+        n++;
+    return n;
+}
+
+/* A stream with nothing to send is parked, not spun: waking it sends what
+ * is pending; httpd_stop with a parked stream returns at once, closes the
+ * client's connection and calls close exactly once. */
+static void test_stream_wake_and_stop(void **state)
+{
+    httpd *d = start_default();
+    int fd = tcp_connect(httpd_port(d));
+    assert_true(fd >= 0);
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    const char req[] = "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_true(send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) == (ssize_t)sizeof(req) - 1);
+    buf got = BUF_INIT;
+    assert_true(read_until(fd, &got, "\r\n\r\n")); /* headers, no body yet */
+    assert_non_null(strstr(got.data, "text/event-stream"));
+    assert_non_null(strstr(got.data, "Cache-Control: no-store"));
+    assert_null(strstr(got.data, "Content-Length"));
+
+    /* parked: no busy loop while nothing is pending */
+    usleep(300 * 1000);
+    pthread_mutex_lock(&tst.lock);
+    int reads = tst.reads;
+    assert_int_equal(tst.opened, 1);
+    pthread_mutex_unlock(&tst.lock);
+    assert_true(reads <= 3);
+
+    buf_reset(&got); /* the body from here on */
+    int want = 0;
+    for (int round = 1; round <= 3; round++) {
+        pthread_mutex_lock(&tst.lock);
+        tst.pending = round;
+        httpd_stream *s = tst.s;
+        pthread_mutex_unlock(&tst.lock);
+        assert_non_null(s);
+        httpd_stream_wake(s);
+        want += round;
+        char tmp[1024];
+        while (count_of(got.data ? got.data : "", "tick\n") < want) {
+            ssize_t n = recv(fd, tmp, sizeof(tmp), 0);
+            if (n <= 0)
+                fail_msg("round %d: %d of %d ticks", round, count_of(got.data, "tick\n"), want);
+            buf_append(&got, tmp, (size_t)n);
+        }
+        /* no pause: a wake may come before the reader parks (woken flag) */
+    }
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    httpd_stop(d); /* the stream is parked again */
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    assert_true(b.tv_sec - a.tv_sec < 3);
+    pthread_mutex_lock(&tst.lock);
+    assert_int_equal(tst.closed, 1);
+    assert_null(tst.s);
+    pthread_mutex_unlock(&tst.lock);
+    /* the client sees the end: EOF (or a reset), never a hang */
+    char tmp[256];
+    ssize_t n;
+    while ((n = recv(fd, tmp, sizeof(tmp), 0)) > 0)
+        ;
+    assert_true(n == 0 || errno == ECONNRESET);
+    close(fd);
+    buf_free(&got);
+    tst.s = NULL;
+    tst.opened = tst.closed = tst.reads = tst.pending = 0;
+}
+
+/* Extra headers are sent; one with a control character makes a 500; the
+ * If-None-Match header reaches the handler. */
+static void test_extra_headers(void **state)
+{
+    httpd *d = start_default();
+    buf out = BUF_INIT;
+    raw_str(httpd_port(d),
+            "GET /hdr HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"abc\"\r\n"
+            "Connection: close\r\n\r\n",
+            &out);
+    assert_non_null(strstr(out.data, "HTTP/1.1 200"));
+    assert_non_null(strstr(out.data, "X-Test: yes"));
+    assert_non_null(strstr(out.data, "inm=[\"abc\"]"));
+    raw_str(httpd_port(d), "GET /hdr?bad HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", &out);
+    assert_non_null(strstr(out.data, "HTTP/1.1 500"));
+    assert_null(strstr(out.data, "Injected"));
+    buf_free(&out);
+    httpd_stop(d);
+}
+
 int main(void)
 {
     const char *dbg = getenv("BERTH_TEST_DEBUG");
@@ -675,6 +850,8 @@ int main(void)
         cmocka_unit_test(test_stop_leaves_no_listener),
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_ipv6_loopback),
+        cmocka_unit_test(test_stream_wake_and_stop),
+        cmocka_unit_test(test_extra_headers),
     };
     int rc = cmocka_run_group_tests_name("httpd", tests, NULL, NULL);
     curl_global_cleanup();

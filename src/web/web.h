@@ -1,0 +1,48 @@
+/*
+ * web: the dashboard at / and the API it reads, served by the agent's
+ * HTTP server (http/httpd.h).
+ *
+ *   /, /index.html, /app.js, /style.css   the front end, built into the
+ *                                        binary (web/assets.h): ETag,
+ *                                        gzip when accepted, strict CSP
+ *   /api/v1/host                         host summary (json.c's, plus disk,
+ *                                        network and container counts)
+ *   /api/v1/host/history                 host CPU, memory, network, disk
+ *   /api/v1/containers/{name}/history    the container's ring, ?since=
+ *                                        &until=&step= (web/range.h)
+ *   /api/v1/containers/{name}/services   its services and probe states
+ *   /api/v1/stream                       Server-Sent Events: one summary
+ *                                        frame per interval (web/sse.c)
+ *
+ * Everything is read-only; the other /api/v1 routes stay in cmd/agent.c.
+ * docs/api.md documents every field.
+ */
+#ifndef BERTH_WEB_H
+#define BERTH_WEB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/engine.h"
+#include "http/httpd.h"
+
+typedef struct web web;
+
+typedef struct web_opts {
+    int64_t interval_ms;  /* frame and host sample period (the collector's) */
+    int64_t history_ms;   /* host history kept, like the containers' */
+    unsigned max_clients; /* simultaneous /api/v1/stream clients, default 16 */
+    const char *host_root;
+} web_opts;
+
+/* Creates the dashboard and starts its thread (host sampler and frame
+ * broadcaster). e is borrowed and must outlive w. */
+int web_new(engine *e, const web_opts *o, web **out, char *err, size_t errlen);
+/* Ends every stream and joins the thread: call before httpd_stop. */
+void web_shutdown(web *w);
+/* Frees w: call after httpd_stop (streams hold references until then). */
+void web_free(web *w);
+/* Answers the routes above and returns 1; returns 0 for any other path. */
+int web_handle(web *w, const httpd_req *req, httpd_resp *resp);
+
+#endif
