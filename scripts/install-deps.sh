@@ -25,11 +25,14 @@ BUILD_PKGS=(
 # are the static checks; bc is for bench/; zabbix-proxy-sqlite3 brings
 # zabbix_get, the real Zabbix client the tests query berth with (its proxy
 # service is not started: there is no init system to start it, and the
-# tests never need it).
+# tests never need it). rsyslog (imtcp) and redis-server are the real
+# receivers of the syslog and Redis log outputs; the tests start their own
+# instances on free ports (no system service is used).
 TEST_PKGS=(
 	docker.io busybox-static prometheus curl jq
 	clang libclang-rt-14-dev procps iproute2
 	tmux clang-format cppcheck bc zabbix-proxy-sqlite3
+	rsyslog redis-server
 )
 
 usage() {
