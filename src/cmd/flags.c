@@ -53,6 +53,16 @@ int cmd_config_flag(cfg *c, int argc, char **argv, int *i)
                                        "zabbix_allow",
                                        "probe_http",
                                        "probe_ignore",
+                                       "logs",
+                                       "logs_buffer_dir",
+                                       "logs_buffer_max",
+                                       "logs_full_policy",
+                                       "logs_poll",
+                                       "logs_fsync",
+                                       "logs_line_max",
+                                       "log_files",
+                                       "log_output",
+                                       "only",
                                        "config",
                                        NULL};
     const char *a = argv[*i];
