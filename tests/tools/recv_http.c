@@ -27,11 +27,13 @@
  *       printing the byte count on SIGTERM.
  *
  * Every accepted message (ES "message", Loki line, GELF short_message) is
- * appended to --out, one per line, so a test counts and compares them.
+ * appended to --out as "CONTAINER<TAB>MESSAGE" lines (container name from
+ * the record's tags, "-" when none), so a test counts and compares them.
  * --mode-file holds what to answer, re-read per request: "ok" (default),
  * "429", "500", "garbage" (200 with a body that is not JSON), "items"
  * (ES: every odd item of a request 429, not stored), "reject" (ES: every
- * odd item 400 mapping error; Loki: 400 naming the first stream), "hang"
+ * odd item 400 mapping error; Loki: 400 naming every stream whose
+ * container_name holds "rej", the other streams stored), "hang"
  * (never answer). A line per request goes to stderr.
  */
 #include <arpa/inet.h>
@@ -112,8 +114,11 @@ static void violation(const char *what, const char *detail)
     fprintf(stderr, "recv_http: VIOLATION %s: %.300s\n", what, detail ? detail : "");
 }
 
-static void store(const char *s, size_t len)
+/* One line per message: "CONTAINER<TAB>MESSAGE" (name "-" when none). */
+static void store(const char *name, const char *s, size_t len)
 {
+    fputs(name && *name ? name : "-", out_f);
+    fputc('\t', out_f);
     fwrite(s, 1, len, out_f);
     fputc('\n', out_f);
 }
@@ -234,7 +239,9 @@ static int handle_bulk(const char *body, size_t len, const char *mode, char **re
                 st = 409;
                 etype = "version_conflict_engine_exception";
             } else {
-                store(json_string_value(msg), json_string_length(msg));
+                const char *cn =
+                    json_string_value(json_object_get(json_object_get(j, "container"), "name"));
+                store(cn, json_string_value(msg), json_string_length(msg));
             }
         }
         json_t *res = json_pack("{s:i}", "status", st);
@@ -322,44 +329,57 @@ static int handle_loki(const char *body, size_t len, const char *mode, char **re
             prev = t;
         }
     }
-    int rejected_first = strcmp(mode, "reject") == 0;
+    /* mode reject: streams whose container_name holds "rej" are refused
+     * (named in a 400 the way Loki names them), the others stored */
+    int reject = strcmp(mode, "reject") == 0;
+    size_t cap = 4096, n = 0, nrej = 0;
+    char *r = malloc(cap);
+    r[0] = '\0';
     for (size_t i = 0; i < json_array_size(streams); i++) {
-        if (rejected_first && i == 0)
+        json_t *s = json_array_get(streams, i);
+        json_t *lab = json_object_get(s, "stream");
+        json_t *vals = json_object_get(s, "values");
+        const char *cn = json_string_value(json_object_get(lab, "container_name"));
+        if (reject && cn && strstr(cn, "rej")) {
+            /* Loki's text: labels sorted, ", " between them */
+            const char *keys[64];
+            size_t nk = 0;
+            for (void *it = json_object_iter(lab); it && nk < 64;
+                 it = json_object_iter_next(lab, it))
+                keys[nk++] = json_object_iter_key(it);
+            for (size_t a = 0; a < nk; a++)
+                for (size_t b = a + 1; b < nk; b++)
+                    if (strcmp(keys[a], keys[b]) > 0) {
+                        const char *t = keys[a];
+                        keys[a] = keys[b];
+                        keys[b] = t;
+                    }
+            if (cap - n < 8192) {
+                cap = cap * 2 + 8192;
+                r = realloc(r, cap);
+            }
+            n += (size_t)snprintf(r + n, cap - n,
+                                  "entry with timestamp 2025-01-01 00:00:00 +0000 UTC ignored, "
+                                  "reason: 'entry out of order' for stream: {");
+            for (size_t a = 0; a < nk; a++)
+                n += (size_t)snprintf(r + n, cap - n, "%s%s=\"%s\"", a ? ", " : "", keys[a],
+                                      json_string_value(json_object_get(lab, keys[a])));
+            n += (size_t)snprintf(r + n, cap - n, "},\n");
+            nrej += json_array_size(vals);
             continue;
-        json_t *vals = json_object_get(json_array_get(streams, i), "values");
+        }
         for (size_t k = 0; k < json_array_size(vals); k++) {
             json_t *line = json_array_get(json_array_get(vals, k), 1);
-            store(json_string_value(line), json_string_length(line));
+            store(cn, json_string_value(line), json_string_length(line));
         }
     }
-    if (rejected_first && json_array_size(streams) > 0) {
-        /* Loki's text: labels sorted, ", " between them */
-        json_t *lab = json_object_get(json_array_get(streams, 0), "stream");
-        const char **keys = calloc(json_object_size(lab), sizeof(*keys));
-        size_t nk = 0;
-        for (void *it = json_object_iter(lab); it; it = json_object_iter_next(lab, it))
-            keys[nk++] = json_object_iter_key(it);
-        for (size_t a = 0; a < nk; a++)
-            for (size_t b = a + 1; b < nk; b++)
-                if (strcmp(keys[a], keys[b]) > 0) {
-                    const char *t = keys[a];
-                    keys[a] = keys[b];
-                    keys[b] = t;
-                }
-        size_t cap = 4096, n = 0;
-        char *r = malloc(cap);
-        n += (size_t)snprintf(r, cap,
-                              "entry with timestamp 2025-01-01 00:00:00 +0000 UTC ignored, "
-                              "reason: 'entry out of order' for stream: {");
-        for (size_t a = 0; a < nk; a++)
-            n += (size_t)snprintf(r + n, cap - n, "%s%s=\"%s\"", a ? ", " : "", keys[a],
-                                  json_string_value(json_object_get(lab, keys[a])));
-        snprintf(r + n, cap - n, "},\ntotal ignored: 1 out of 1\n");
-        free(keys);
+    if (nrej) {
+        snprintf(r + n, cap - n, "total ignored: %zu\n", nrej);
         *reply = r;
         json_decref(root);
         return 400;
     }
+    free(r);
     json_decref(root);
     return 204;
 }
@@ -504,7 +524,8 @@ static void gelf_frame(const char *s, size_t len)
         violation("gelf", s);
     } else {
         pthread_mutex_lock(&mu);
-        store(json_string_value(sm), json_string_length(sm));
+        store(json_string_value(json_object_get(j, "_container_name")), json_string_value(sm),
+              json_string_length(sm));
         fflush(out_f);
         pthread_mutex_unlock(&mu);
     }
