@@ -32,7 +32,7 @@ TEST_PKGS=(
 	docker.io busybox-static prometheus curl jq
 	clang libclang-rt-14-dev procps iproute2
 	tmux clang-format cppcheck bc zabbix-proxy-sqlite3
-	rsyslog redis-server
+	rsyslog rsyslog-openssl openssl redis-server
 )
 
 usage() {

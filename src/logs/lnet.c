@@ -114,11 +114,37 @@ void lnet_close(lnet *n)
     }
 }
 
+static int drain(lnet *n);
+
+/* Ends a healthy connection without losing what was just written: bytes
+ * the peer sent that we never read (TLS session tickets) would make close()
+ * send a RST, and a RST can make the peer's kernel drop data it has not
+ * read yet. So: read them, send close_notify, half-close, and wait briefly
+ * (at most 1 s) for the peer's end. */
+static void close_gracefully(lnet *n)
+{
+    if (n->fd < 0)
+        return;
+    (void)drain(n);
+    if (n->ssl)
+        SSL_shutdown(n->ssl);
+    shutdown(n->fd, SHUT_WR);
+    int64_t deadline = now_ms() + 1000;
+    char tmp[4096];
+    while (wait_fd(n->fd, POLLIN, deadline) == 0) {
+        ssize_t r = recv(n->fd, tmp, sizeof(tmp), MSG_DONTWAIT);
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+            break;
+    }
+    ERR_clear_error();
+    lnet_close(n);
+}
+
 void lnet_free(lnet *n)
 {
     if (!n)
         return;
-    lnet_close(n);
+    close_gracefully(n);
     if (n->ctx)
         SSL_CTX_free(n->ctx);
     free(n);

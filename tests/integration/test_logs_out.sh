@@ -90,6 +90,33 @@ lo_rsyslog() {
 	wait_for 10 _port_listening "$LO_PORT" || fail "rsyslogd did not listen"
 }
 
+# lo_rsyslog_tls: rsyslogd with imtcp over TLS (rsyslog-openssl) on
+# LO_PORT, its certificate made here for 127.0.0.1 (ca.pem is the same
+# self-signed certificate).
+lo_rsyslog_tls() {
+	command -v rsyslogd >/dev/null || skip "rsyslog not installed (scripts/install-deps.sh --test)"
+	[ -e /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_ossl.so ] || ls /usr/lib/*/rsyslog/lmnsd_ossl.so >/dev/null 2>&1 ||
+		skip "rsyslog-openssl not installed (scripts/install-deps.sh --test)"
+	_lo_dir
+	[ -n "$LO_PORT" ] || LO_PORT=$(free_port)
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$LO_DIR/key.pem" -out "$LO_DIR/ca.pem" \
+		-days 2 -subj /CN=localhost -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" 2>/dev/null
+	cat >"$LO_DIR/rsyslog.conf" <<-EOF
+		global(workDirectory="$LO_DIR" DefaultNetstreamDriver="ossl"
+		       DefaultNetstreamDriverCAFile="$LO_DIR/ca.pem"
+		       DefaultNetstreamDriverCertFile="$LO_DIR/ca.pem"
+		       DefaultNetstreamDriverKeyFile="$LO_DIR/key.pem")
+		module(load="imtcp" StreamDriver.Name="ossl" StreamDriver.Mode="1" StreamDriver.AuthMode="anon")
+		input(type="imtcp" port="$LO_PORT" address="127.0.0.1")
+		template(name="lo" type="string" string="%app-name%\t%msg%\n")
+		*.* action(type="omfile" file="$LO_DIR/out.txt" template="lo")
+	EOF
+	rsyslogd -n -f "$LO_DIR/rsyslog.conf" -i "$LO_DIR/rsyslog.pid" >>"$LO_DIR/rsyslog.log" 2>&1 &
+	LO_RECV_PID=$!
+	on_exit kill "$LO_RECV_PID"
+	wait_for 10 _port_listening "$LO_PORT" || fail "rsyslogd did not listen"
+}
+
 # lo_redis: redis-server on LO_PORT, no persistence.
 lo_redis() {
 	command -v redis-server >/dev/null || skip "redis-server not installed (scripts/install-deps.sh --test)"
@@ -188,6 +215,29 @@ t_lo_syslog_rsyslog() {
 	line=$(grep -m1 ' lo-sys ' "$LO_DIR/full.txt")
 	note "rsyslog parsed: $line"
 	assert_match "$line" '^30 [^ ]+ lo-sys [0-9a-f]{12} stdout \[berth@32473 container_id="[0-9a-f]{64}" container_name="lo-sys" image="berth-test:latest"'
+	agent_stop
+}
+
+t_lo_syslog_tls() {
+	# syslog over TLS (RFC 5425 framing) into rsyslog's TLS input: the
+	# certificate is checked against ca= and the IP; every line arrives.
+	lo_rsyslog_tls
+	lo_once "syslog host=127.0.0.1 port=$LO_PORT tls=on ca=$LO_DIR/ca.pem" lo-tls 20000
+	agent_stop
+}
+
+t_lo_syslog_tls_wrong_ca() {
+	# A server whose certificate the CA does not vouch for gets nothing:
+	# the handshake fails, it is counted, and nothing is marked delivered.
+	lo_rsyslog_tls
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$LO_DIR/other.key" -out "$LO_DIR/other.pem" \
+		-days 2 -subj /CN=other 2>/dev/null
+	lo_agent "syslog host=127.0.0.1 port=$LO_PORT tls=on ca=$LO_DIR/other.pem timeout=2s"
+	ctr_run lo-tlsbad -- sh -c 'seq 1 100; sleep 600' >/dev/null
+	wait_for 20 _lo_errors_ge 2 || fail "failed handshakes not counted"
+	grep -q 'certificate' "$AGENT_LOG" || fail "no certificate error logged"
+	assert_eq "$(_lo_metric berth_logs_output_records_sent_total)" 0 "records sent to an unverified server"
+	assert_eq "$(lo_msgs lo-tlsbad | wc -l)" 0 "lines received by an unverified server"
 	agent_stop
 }
 

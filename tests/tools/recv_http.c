@@ -22,9 +22,10 @@
  *       GELF over TCP: NUL-framed GELF 1.1 JSON messages (version "1.1",
  *       host, non-empty short_message, numeric timestamp, integer level,
  *       additional fields "_..." but not "_id").
- *   recv_http --null --port P
- *       reads and discards TCP bytes as fast as it can (benchmark sink),
- *       printing the byte count on SIGTERM.
+ *   recv_http --null --port P [--stats FILE]
+ *       reads and discards TCP bytes as fast as it can (benchmark sink);
+ *       FILE gets "BYTES LAST_BYTE_EPOCH_MS" every 200 ms; the byte count
+ *       is printed on SIGTERM.
  *
  * Every accepted message (ES "message", Loki line, GELF short_message) is
  * appended to --out as "CONTAINER<TAB>MESSAGE" lines (container name from
@@ -46,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -56,7 +58,8 @@ static const char *out_path, *mode_path, *viol_path;
 static FILE *out_f, *viol_f;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static volatile sig_atomic_t stop;
-static unsigned long long null_bytes;
+static unsigned long long null_bytes, null_last_ms;
+static const char *stats_path;
 
 /* ids stored by creates (for 409 on a resend): a simple open hash set */
 static char **ids;
@@ -567,8 +570,15 @@ static void *null_conn(void *arg)
     int fd = (int)(intptr_t)arg;
     static char b[1 << 20];
     ssize_t r;
-    while ((r = read(fd, b, sizeof(b))) > 0)
+    while ((r = read(fd, b, sizeof(b))) > 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
         __atomic_add_fetch(&null_bytes, (unsigned long long)r, __ATOMIC_RELAXED);
+        __atomic_store_n(&null_last_ms,
+                         (unsigned long long)ts.tv_sec * 1000 +
+                             (unsigned long long)ts.tv_nsec / 1000000,
+                         __ATOMIC_RELAXED);
+    }
     close(fd);
     return NULL;
 }
@@ -594,6 +604,8 @@ int main(int argc, char **argv)
             gelf = 1;
         else if (!strcmp(argv[i], "--null"))
             null = 1;
+        else if (!strcmp(argv[i], "--stats") && i + 1 < argc)
+            stats_path = argv[++i];
         else {
             fprintf(stderr, "usage: recv_http --port P (--out FILE [--gelf-tcp] [--mode-file F] "
                             "[--violations F] | --null)\n");
@@ -620,6 +632,18 @@ int main(int argc, char **argv)
         int lfd = listen_tcp(port);
         while (!stop) {
             struct pollfd pf = {.fd = lfd, .events = POLLIN};
+            if (stats_path) {
+                /* "BYTES LAST_BYTE_EPOCH_MS", rewritten every 200 ms */
+                char tmp[600];
+                snprintf(tmp, sizeof(tmp), "%s.tmp", stats_path);
+                FILE *f = fopen(tmp, "w");
+                if (f) {
+                    fprintf(f, "%llu %llu\n", __atomic_load_n(&null_bytes, __ATOMIC_RELAXED),
+                            __atomic_load_n(&null_last_ms, __ATOMIC_RELAXED));
+                    fclose(f);
+                    rename(tmp, stats_path);
+                }
+            }
             if (poll(&pf, 1, 200) <= 0)
                 continue;
             int c = accept(lfd, NULL, NULL);
