@@ -47,33 +47,45 @@
  * at most max bytes, "-" when empty. */
 static void put_hdr(buf *b, const char *s, size_t max)
 {
-    size_t n = s ? strlen(s) : 0;
-    if (n > max)
-        n = max;
+    size_t n = s ? strnlen(s, max) : 0;
     if (n == 0) {
         buf_putc(b, '-');
         return;
     }
+    buf_reserve(b, n);
+    char *d = b->data + b->len;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        buf_putc(b, c >= 33 && c <= 126 ? (char)c : '_');
+        d[i] = c >= 33 && c <= 126 ? (char)c : '_';
     }
+    b->len += n;
+    b->data[b->len] = '\0';
 }
 
-/* Appends a PARAM-VALUE: UTF-8 with '"', '\' and ']' escaped. */
+/* Appends a PARAM-VALUE: UTF-8 with '"', '\' and ']' escaped. The common
+ * case (nothing to escape) costs one pass over the bytes lenc_utf8 wrote. */
 static void put_param(buf *b, const char *s, size_t len)
 {
-    buf tmp = BUF_INIT;
-    lenc_utf8(&tmp, s, len);
     buf_putc(b, '"');
-    for (size_t i = 0; i < tmp.len; i++) {
-        char c = tmp.data[i];
-        if (c == '"' || c == '\\' || c == ']')
-            buf_putc(b, '\\');
-        buf_putc(b, c);
+    size_t start = b->len;
+    lenc_utf8(b, s, len);
+    size_t esc = 0;
+    for (size_t i = start; i < b->len; i++)
+        esc += b->data[i] == '"' || b->data[i] == '\\' || b->data[i] == ']';
+    if (esc) {
+        buf_reserve(b, esc);
+        /* widen from the end: each escaped byte moves right by the number
+         * of escapes still before it */
+        size_t i = b->len, j = b->len + esc;
+        while (i > start) {
+            char c = b->data[--i];
+            b->data[--j] = c;
+            if (c == '"' || c == '\\' || c == ']')
+                b->data[--j] = '\\';
+        }
+        b->len += esc;
     }
     buf_putc(b, '"');
-    buf_free(&tmp);
 }
 
 static void sd_param(buf *b, const char *name, const char *val)
@@ -103,58 +115,76 @@ static void put_param_name(buf *b, const char *k, size_t len)
     }
 }
 
+/* Room left for the frame's length: the message is written after it, its
+ * length is then known and the gap closed (no second buffer per record). */
+#define LEN_ROOM 20
+
 void lenc_syslog(buf *b, const lrec *r, const lenc_syslog_opts *o)
 {
-    buf m = BUF_INIT;
     int sev = r->stream == LREC_STDERR ? 3 : 6;
-    char procid[13] = "";
-    if (r->container_id)
-        snprintf(procid, sizeof(procid), "%.12s", r->container_id);
+    size_t frame = b->len;
+    buf_reserve(b, LEN_ROOM + 64 + r->msg_len);
+    b->len += LEN_ROOM;
+    size_t start = b->len;
 
-    buf_printf(&m, "<%d>1 ", o->facility * 8 + sev);
-    lenc_rfc3339(&m, r->ts_ns, 6);
-    buf_putc(&m, ' ');
-    put_hdr(&m, r->host, 255);
-    buf_putc(&m, ' ');
-    put_hdr(&m, r->container_name && r->container_name[0] ? r->container_name : "berth", 48);
-    buf_putc(&m, ' ');
-    put_hdr(&m, procid, 128);
-    buf_putc(&m, ' ');
-    put_hdr(&m, lenc_stream_name(r->stream), 32);
-    buf_puts(&m, " [");
-    buf_puts(&m, o->sd_id);
-    sd_param(&m, "container_id", r->container_id);
-    sd_param(&m, "container_name", r->container_name);
-    sd_param(&m, "image", r->image);
-    sd_param(&m, "image_id", r->image_id);
-    sd_param(&m, "stream", lenc_stream_name(r->stream));
-    sd_param(&m, "compose_project", r->compose_project);
-    sd_param(&m, "compose_service", r->compose_service);
-    sd_param(&m, "swarm_service", r->swarm_service);
-    sd_param(&m, "swarm_task", r->swarm_task);
-    sd_param(&m, "path", r->path);
-    buf_putc(&m, ']');
+    char pri[8];
+    int pv = o->facility * 8 + sev, pn = 0;
+    pri[pn++] = '<';
+    if (pv >= 100)
+        pri[pn++] = (char)('0' + pv / 100);
+    if (pv >= 10)
+        pri[pn++] = (char)('0' + pv / 10 % 10);
+    pri[pn++] = (char)('0' + pv % 10);
+    memcpy(pri + pn, ">1 ", 3);
+    buf_append(b, pri, (size_t)pn + 3);
+    lenc_rfc3339(b, r->ts_ns, 6);
+    buf_putc(b, ' ');
+    put_hdr(b, r->host, 255);
+    buf_putc(b, ' ');
+    put_hdr(b, r->container_name && r->container_name[0] ? r->container_name : "berth", 48);
+    buf_putc(b, ' ');
+    put_hdr(b, r->container_id, 12);
+    buf_putc(b, ' ');
+    put_hdr(b, lenc_stream_name(r->stream), 32);
+    buf_puts(b, " [");
+    buf_puts(b, o->sd_id);
+    sd_param(b, "container_id", r->container_id);
+    sd_param(b, "container_name", r->container_name);
+    sd_param(b, "image", r->image);
+    sd_param(b, "image_id", r->image_id);
+    sd_param(b, "stream", lenc_stream_name(r->stream));
+    sd_param(b, "compose_project", r->compose_project);
+    sd_param(b, "compose_service", r->compose_service);
+    sd_param(b, "swarm_service", r->swarm_service);
+    sd_param(b, "swarm_task", r->swarm_task);
+    sd_param(b, "path", r->path);
+    buf_putc(b, ']');
     if (r->nlabels) {
         const char *at = strchr(o->sd_id, '@');
-        buf_puts(&m, "[label");
-        buf_puts(&m, at ? at : "@32473");
+        buf_puts(b, "[label");
+        buf_puts(b, at ? at : "@32473");
         for (size_t i = 0; i < r->nlabels; i++) {
-            buf_putc(&m, ' ');
-            put_param_name(&m, r->labels[i].key, r->labels[i].key_len);
-            buf_putc(&m, '=');
-            put_param(&m, r->labels[i].val, r->labels[i].val_len);
+            buf_putc(b, ' ');
+            put_param_name(b, r->labels[i].key, r->labels[i].key_len);
+            buf_putc(b, '=');
+            put_param(b, r->labels[i].val, r->labels[i].val_len);
         }
-        buf_putc(&m, ']');
+        buf_putc(b, ']');
     }
-    buf_putc(&m, ' ');
-    if (o->bom)
-        buf_append(&m, "\xEF\xBB\xBF", 3);
-    lenc_utf8(&m, r->msg, r->msg_len);
-
-    buf_put_u64(b, m.len);
     buf_putc(b, ' ');
-    buf_append(b, m.data, m.len);
-    buf_free(&m);
+    if (o->bom)
+        buf_append(b, "\xEF\xBB\xBF", 3);
+    lenc_utf8(b, r->msg, r->msg_len);
+
+    /* "LEN " in front of the message, then close the gap */
+    size_t mlen = b->len - start;
+    char num[LEN_ROOM];
+    int nl = snprintf(num, sizeof(num), "%zu ", mlen);
+    size_t at = start - (size_t)nl;
+    memcpy(b->data + at, num, (size_t)nl);
+    memmove(b->data + frame, b->data + at, b->len - at);
+    b->len -= at - frame;
+    b->data[b->len] = '\0';
 }
 
 /* ---- transport ------------------------------------------------------------- */
