@@ -227,13 +227,25 @@ int ltail_check(ltail *t)
     }
     int next = k <= LTAIL_MAX_ROT ? k - 1 : 0;
     if (k > LTAIL_MAX_ROT) {
-        /* ours is gone: if PATH.1 is a file we have not read, something
-         * rotated past us; it cannot be ordered, so count the gap */
-        char p1[540];
-        struct stat rs;
-        rot_path(t, 1, p1, sizeof(p1));
-        if (stat(p1, &rs) == 0 && have)
-            t->gaps++;
+        /* Ours was rotated out of PATH.1..9 and deleted (berth fell more
+         * than max-file rotations behind, or was stopped). Rotated files
+         * written to after ours ended are newer: continue with the oldest
+         * of them, so they are not skipped. */
+        struct stat our;
+        if (fstat(t->fd, &our) == 0) {
+            for (int j = LTAIL_MAX_ROT; j >= 1; j--) {
+                char pj[540];
+                struct stat rs;
+                rot_path(t, j, pj, sizeof(pj));
+                if (stat(pj, &rs) == 0 && (uint64_t)rs.st_ino != t->ino &&
+                    (rs.st_mtim.tv_sec > our.st_mtim.tv_sec ||
+                     (rs.st_mtim.tv_sec == our.st_mtim.tv_sec &&
+                      rs.st_mtim.tv_nsec >= our.st_mtim.tv_nsec))) {
+                    next = j;
+                    break;
+                }
+            }
+        }
     }
     char np[540];
     rot_path(t, next, np, sizeof(np));
