@@ -99,6 +99,7 @@ static int ratelim_ok(ratelim *r)
 typedef struct lin {
     char key[600]; /* "c:<id>" or "f:<path>" */
     int is_ctr;
+    int jsonfile; /* lines are Docker json-file (containers, json-file: globs) */
     uint32_t src;
     uint64_t seg_emitted[LPIPE_MAX_OUT];
     /* tags */
@@ -632,7 +633,7 @@ static void process_line(lpipe *p, lin *in, int kind, const char *line, size_t l
     unsigned flags = kind == LTAIL_CUT ? LREC_F_TRUNCATED : 0;
     if (kind == LTAIL_UNTERMINATED)
         count_perr(p, in, "unterminated last line");
-    if (!in->is_ctr) {
+    if (!in->jsonfile) {
         deliver(p, in, LREC_FILE, now_ns(), flags, line, len, start_off);
         return;
     }
@@ -757,7 +758,8 @@ static size_t read_input(lpipe *p, lin *in, size_t budget)
 }
 
 /* Adds an input from the watcher (fd >= 0 already open) or a glob. */
-static void add_input(lpipe *p, const char *key, const char *path, int fd, const bmeta *m)
+static void add_input(lpipe *p, const char *key, const char *path, int fd, const bmeta *m,
+                      int jsonfile)
 {
     for (size_t i = 0; i < p->nins; i++)
         if (strcmp(p->ins[i]->key, key) == 0) {
@@ -771,8 +773,10 @@ static void add_input(lpipe *p, const char *key, const char *path, int fd, const
     snprintf(in->key, sizeof(in->key), "%s", key);
     ltail_init(&in->t, path, p->o.line_max + 65536);
     in->src = ++p->next_src;
+    in->jsonfile = jsonfile;
     if (m) {
         in->is_ctr = 1;
+        in->jsonfile = 1;
         snprintf(in->cid, sizeof(in->cid), "%s", m->id);
         snprintf(in->name, sizeof(in->name), "%s", m->name);
         snprintf(in->image, sizeof(in->image), "%s", m->image);
@@ -849,6 +853,11 @@ static void scan_globs(lpipe *p)
     for (char *g = strtok_r(tmp, ",", &save); g; g = strtok_r(NULL, ",", &save)) {
         while (*g == ' ')
             g++;
+        /* "json-file:GLOB": files in Docker's json-file format that no
+         * container owns (copies, other engines, benchmarks) */
+        int jf = strncmp(g, "json-file:", 10) == 0;
+        if (jf)
+            g += 10;
         glob_t gl;
         if (glob(g, GLOB_NOSORT, NULL, &gl) != 0)
             continue;
@@ -860,7 +869,7 @@ static void scan_globs(lpipe *p)
                 continue;
             char key[600];
             snprintf(key, sizeof(key), "f:%s", f);
-            add_input(p, key, f, -1, NULL);
+            add_input(p, key, f, -1, NULL, jf);
         }
         globfree(&gl);
     }
@@ -877,7 +886,7 @@ static void handle_queue(lpipe *p)
         char key[80];
         snprintf(key, sizeof(key), "c:%s", q->m.id);
         if (q->kind == 1) {
-            add_input(p, key, q->path, q->fd, &q->m);
+            add_input(p, key, q->path, q->fd, &q->m, 1);
         } else if (q->kind == 2) {
             for (size_t i = 0; i < p->nins; i++)
                 if (strcmp(p->ins[i]->key, key) == 0)
