@@ -62,7 +62,8 @@ lg_check_seq() {
 
 t_logs_exactly_once() {
 	lg_agent --label-allow lg.team
-	ctr_run lg-once --label lg.team=blue -- sh -c 'seq 1 20000; sleep 600' >/dev/null
+	ctr_run lg-once --label lg.team=blue --label com.docker.compose.project=lgproj \
+		--label com.docker.compose.service=web -- sh -c 'seq 1 20000; sleep 600' >/dev/null
 	wait_for 60 lg_has_all lg-once 20000 || fail "not every line arrived"
 	sleep 1 # anything extra would arrive now
 	lg_check_seq lg-once 20000 0
@@ -75,6 +76,8 @@ t_logs_exactly_once() {
 	assert_eq "$(jq -r .stream <<<"$rec")" stdout "stream"
 	assert_eq "$(jq -r .labels.\"lg.team\" <<<"$rec")" blue "allow-listed label"
 	assert_eq "$(jq -r .host <<<"$rec")" "$(hostname)" "host"
+	assert_eq "$(jq -r .compose_project <<<"$rec")" lgproj "compose project"
+	assert_eq "$(jq -r .compose_service <<<"$rec")" web "compose service"
 	# the time is Docker's own, to the nanosecond
 	local first
 	first=$(docker logs -t lg-once 2>&1 | sed -n 1p | cut -d' ' -f1)
@@ -201,5 +204,74 @@ t_logs_bad_input() {
 	assert_ge "$(metric berth_logs_truncated_total)" 1 "truncation counted"
 	grep -q 'invalid UTF-8' "$AGENT_LOG" || fail "invalid UTF-8 not logged"
 	hcurl -sf "$AGENT_URL/healthz" >/dev/null || fail "agent unhealthy"
+	agent_stop
+}
+
+t_logs_multiline_and_json() {
+	# berth.logs.multiline groups a stack trace with its first line;
+	# berth.logs.json=1 turns a JSON message's members into fields.
+	lg_agent
+	ctr_run lg-ml --label 'berth.logs.multiline=^[0-9]' -- \
+		sh -c 'printf "1 boom\n  at a()\n  at b()\n2 fine\n3 last\n"; sleep 600' >/dev/null
+	ctr_run lg-json --label berth.logs.json=1 -- \
+		sh -c 'echo "{\"level\":\"warn\",\"n\":3,\"o\":{\"k\":[1,2]}}"; echo "not json"; sleep 600' >/dev/null
+	wait_for 20 bash -c "[ \$(grep -cF '\"container_name\":\"lg-ml\"' '$LG_OUT') -ge 3 ]" ||
+		fail "multiline groups did not arrive"
+	assert_eq "$(lg_msgs lg-ml | head -c 100000 | jq -Rs .)" "$(printf '1 boom\n  at a()\n  at b()\n2 fine\n3 last\n' | jq -Rs .)" "groups"
+	assert_eq "$(grep -cF '"container_name":"lg-ml"' "$LG_OUT")" 3 "three records"
+	wait_for 20 bash -c "[ \$(grep -cF '\"container_name\":\"lg-json\"' '$LG_OUT') -ge 2 ]" ||
+		fail "JSON lines did not arrive"
+	local rec
+	rec=$(grep -m1 -F '"container_name":"lg-json"' "$LG_OUT")
+	assert_eq "$(jq -r .fields.level <<<"$rec")" warn "field level"
+	assert_eq "$(jq -c .fields.o <<<"$rec")" '{"k":[1,2]}' "nested field"
+	assert_eq "$(jq -r .message <<<"$rec")" '{"level":"warn","n":3,"o":{"k":[1,2]}}' "message kept"
+	assert_eq "$(grep -F '"container_name":"lg-json"' "$LG_OUT" | sed -n 2p | jq -r '.fields // "none"')" none "plain line"
+	agent_stop
+}
+
+t_logs_output_down_pause() {
+	# The output is down (its directory does not exist): the 1 MiB buffer
+	# fills, reading pauses (Docker's file waits), nothing is dropped; once
+	# the output is back every line arrives.
+	LG_DIR=$(mktemp -d "$TEST_LOGDIR/logs.XXXXXX")
+	LG_OUT=$LG_DIR/later/out.ndjson
+	agent_start --only logs --logs-buffer-dir "$LG_DIR/buf" --logs-buffer-max 1M \
+		--log-output "out file path=$LG_OUT retry_max=500" --logs-poll 20ms
+	ctr_run lg-down -- sh -c 'seq 1 100000; sleep 600' >/dev/null
+	wait_for 30 bash -c "[ \"\$(curl -s $AGENT_URL/metrics | awk '/^berth_logs_paused /{print \$2}')\" = 1 ]" ||
+		fail "reading did not pause with a full buffer"
+	assert_ge "$(metric berth_logs_output_errors_total)" 1 "send errors counted"
+	assert_ge "$(metric berth_logs_input_lag_bytes "name=\"lg-down\"")" 1 "input waits"
+	local used
+	used=$(metric berth_logs_buffer_bytes)
+	[ "$used" -le $((1024 * 1024 + 2 * 65536 + 1100000)) ] || fail "buffer over its bound: $used"
+	mkdir -p "$LG_DIR/later"
+	wait_for 90 lg_has_all lg-down 100000 || fail "lines lost while the output was down"
+	sleep 1
+	lg_check_seq lg-down 100000 500
+	assert_eq "$(metric berth_logs_output_records_dropped_total)" 0 "nothing dropped"
+	agent_stop
+}
+
+t_logs_output_down_drop_oldest() {
+	# Same, with logs_full_policy drop_oldest: reading goes on, the oldest
+	# records are dropped, counted and logged; what is kept arrives.
+	LG_DIR=$(mktemp -d "$TEST_LOGDIR/logs.XXXXXX")
+	LG_OUT=$LG_DIR/later/out.ndjson
+	agent_start --only logs --logs-buffer-dir "$LG_DIR/buf" --logs-buffer-max 1M \
+		--logs-full-policy drop_oldest --log-output "out file path=$LG_OUT retry_max=500" --logs-poll 20ms
+	ctr_run lg-drop -- sh -c 'seq 1 100000; sleep 600' >/dev/null
+	wait_for 30 bash -c "[ \"\$(curl -s $AGENT_URL/metrics | awk '/^berth_logs_input_records_total.*lg-drop/{print \$2}')\" = 100000 ]" ||
+		fail "reading did not go on"
+	local dropped
+	dropped=$(metric berth_logs_output_records_dropped_total)
+	assert_ge "$dropped" 1 "drops counted"
+	grep -q 'dropped the oldest' "$AGENT_LOG" || fail "drops not logged"
+	mkdir -p "$LG_DIR/later"
+	wait_for 60 bash -c "[ \$(grep -cF '\"container_name\":\"lg-drop\"' '$LG_OUT' 2>/dev/null || echo 0) -ge \$((100000 - $dropped)) ]" ||
+		fail "kept records did not arrive"
+	# the newest line is never the one dropped
+	lg_msgs lg-drop | grep -qx 100000 || fail "newest line missing"
 	agent_stop
 }
