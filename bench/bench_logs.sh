@@ -119,30 +119,34 @@ run_berth "berth (fsync off)" off
 
 # ---- memory with a backlog
 if [ "$BACKLOG_MB" -gt 0 ]; then
-	if [ "$BACKLOG_MB" -gt "$SIZE_MB" ]; then
-		# more input: repeat the files
-		for ((k = 1; k * SIZE_MB < BACKLOG_MB; k++)); do
-			for f in "$W"/in/app-*.log; do cp "$f" "${f%.log}-copy$k.log"; done
-		done
-	fi
+	# buffer frames are smaller than json-file lines (unescaped, no JSON
+	# keys): give 1.5x the input so the backlog reaches BACKLOG_MB
+	for ((k = 1; k * SIZE_MB * 2 < BACKLOG_MB * 3; k++)); do
+		for f in "$W"/in/app-?.log; do ln "$f" "${f%.log}-copy$k.log"; done
+	done
 	dir=$W/backlog
 	mkdir -p "$dir"
 	port=$(free_port)
 	url=http://127.0.0.1:$port
 	"$BERTH_BIN" agent --only logs --no-docker --listen "127.0.0.1:$port" \
-		--logs-buffer-dir "$dir/buf" --logs-buffer-max "$((BACKLOG_MB + 256))M" \
+		--logs-buffer-dir "$dir/buf" --logs-buffer-max "${BACKLOG_MB}M" --logs-fsync off \
 		--log-files "json-file:$W/in/*.log" \
 		--log-output "down file path=$dir/missing/out.ndjson" 2>"$dir/agent.log" &
 	PID=$!
-	want=$((BACKLOG_MB * 1024 * 1024))
+	# until the buffer is full (reading pauses) or stops growing
+	last=-1
 	for ((i = 0; i < 600; i++)); do
-		b=$(curl -s --max-time 5 "$url/metrics" | awk '/^berth_logs_buffer_bytes/ { print $2 }')
-		[ "${b:-0}" -ge "$want" ] && break
-		sleep 0.5
+		sleep 1
+		m=$(curl -s --max-time 5 "$url/metrics")
+		b=$(awk '/^berth_logs_buffer_bytes/ { print $2 }' <<<"$m")
+		p=$(awk '/^berth_logs_paused / { print $2 }' <<<"$m")
+		[ "${p:-0}" = 1 ] && break
+		[ "${b:-0}" = "$last" ] && break
+		last=${b:-0}
 	done
 	rss=$(awk '/VmRSS/ { print $2 }' "/proc/$PID/status")
 	hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$PID/status")
-	echo "# backlog: ${b:-0} bytes in the disk buffer, output down: RSS $((rss / 1024)) MB, peak RSS $((hwm / 1024)) MB"
+	echo "# backlog: $((b / 1048576)) MiB waiting in the disk buffer (paused=$p), output down: RSS $((rss / 1024)) MB, peak RSS $((hwm / 1024)) MB"
 	kill "$PID"
 	wait "$PID" 2>/dev/null || true
 	PID=

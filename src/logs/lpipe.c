@@ -111,6 +111,8 @@ typedef struct lin {
     int has_ml;
     regex_t ml;
     ltail t;
+    ltail_pos ck_pos;  /* position in the last checkpoint written */
+    ltail_pos ck_next; /* position in the checkpoint being written */
     /* partial (docker) and multiline joins, per stream */
     buf join[NJOIN];
     int join_on[NJOIN];
@@ -211,8 +213,10 @@ struct lpipe {
     uint64_t parse_errors, invalid_utf8, truncated, dropped, dropped_bytes, rotations,
         copytruncates, partial_joined, paused_cycles, ck_writes, gaps;
     int paused;
-    uint64_t emitted; /* records since the last commit (reader only) */
-    dk_client *dk2;   /* list and inspect (dk is busy with /events) */
+    uint64_t emitted;                 /* records since the last commit (reader only) */
+    int write_failed;                 /* a buffer append failed since the last commit */
+    lbuf_pos last_end[LPIPE_MAX_OUT]; /* ends in the last checkpoint */
+    dk_client *dk2;                   /* list and inspect (dk is busy with /events) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -385,6 +389,7 @@ static int ck_write(lpipe *p, const lbuf_pos *ends)
                 pos.off = in->join_pos[s];
         if (in->done)
             continue;
+        in->ck_next = pos; /* becomes ck_pos once the rename below succeeds */
         buf_printf(&b, "in %llu %llu %llu %llu %llu %u %s\n", (unsigned long long)pos.dev,
                    (unsigned long long)pos.ino, (unsigned long long)pos.off,
                    (unsigned long long)pos.fp_len, (unsigned long long)pos.fp, pos.rot, in->key);
@@ -420,6 +425,10 @@ static int ck_write(lpipe *p, const lbuf_pos *ends)
             close(dfd);
         }
     }
+    if (rc == 0)
+        for (size_t i = 0; i < p->nins; i++)
+            if (!p->ins[i]->done)
+                p->ins[i]->ck_pos = p->ins[i]->ck_next;
 out:
     if (rc < 0 && ratelim_ok(&p->rl_io))
         log_error("logs", "%s: cannot write the checkpoint: %s", path, strerror(-rc));
@@ -537,6 +546,7 @@ static void emit(lpipe *p, lin *in, int stream, int64_t ts, unsigned flags, cons
     p->emitted++;
     return;
 fail:
+    p->write_failed = 1;
     if (ratelim_ok(&p->rl_io))
         log_error("logs", "buffer write failed: %s", err);
 }
@@ -829,6 +839,7 @@ static void add_input(lpipe *p, const char *key, const char *path, int fd, const
         else if (ltail_open(&in->t) < 0)
             log_debug("logs", "%s: not there yet", path);
     }
+    ltail_safe_pos(&in->t, &in->ck_pos);
     pthread_mutex_lock(&p->mu);
     if (p->nins == p->cap) {
         p->cap = p->cap ? p->cap * 2 : 16;
@@ -925,21 +936,53 @@ static int buffers_full(lpipe *p)
     return 0;
 }
 
-/* Flush every buffer, write the checkpoint, publish. */
-static void commit(lpipe *p)
+/* After a failed buffer write (disk full, I/O error): cut every buffer
+ * back to the last checkpoint and move every input back to its position
+ * there, so the records of this cycle are read again rather than lost. */
+static void rewind_all(lpipe *p)
+{
+    char err[256];
+    for (size_t o = 0; o < p->nout; o++)
+        if (lbuf_rewind(p->out[o].b, &p->last_end[o], err, sizeof(err)) < 0 &&
+            ratelim_ok(&p->rl_io))
+            log_error("logs", "output %s: %s", p->out[o].cfg.name, err);
+    for (size_t i = 0; i < p->nins; i++) {
+        lin *in = p->ins[i];
+        memset(in->seg_emitted, 0, sizeof(in->seg_emitted));
+        for (int g = 0; g < NJOIN; g++) {
+            in->join_on[g] = 0;
+            buf_reset(&in->join[g]);
+        }
+        in->done = 0;
+        if (in->ck_pos.ino && ltail_resume(&in->t, &in->ck_pos) < 0)
+            log_error("logs", "%s: cannot go back to the checkpoint after a write error", in->key);
+    }
+    p->write_failed = 0;
+    p->emitted = 0;
+}
+
+/* Flush every buffer, write the checkpoint, publish. Returns 0, or -1
+ * when the cycle was undone (see rewind_all). */
+static int commit(lpipe *p)
 {
     lbuf_pos ends[LPIPE_MAX_OUT];
     char err[256];
-    for (size_t o = 0; o < p->nout; o++)
+    int bad = p->write_failed;
+    for (size_t o = 0; o < p->nout && !bad; o++)
         if (lbuf_flush(p->out[o].b, &ends[o], err, sizeof(err)) < 0) {
             if (ratelim_ok(&p->rl_io))
                 log_error("logs", "output %s: %s", p->out[o].cfg.name, err);
-            return; /* no checkpoint: a restart reads these records again */
+            bad = 1;
         }
-    if (ck_write(p, ends) < 0)
-        return;
-    for (size_t o = 0; o < p->nout; o++)
+    if (bad || ck_write(p, ends) < 0) {
+        rewind_all(p);
+        return -1;
+    }
+    for (size_t o = 0; o < p->nout; o++) {
+        p->last_end[o] = ends[o];
         lbuf_publish(p->out[o].b, &ends[o]);
+    }
+    return 0;
 }
 
 static void publish_input_metrics(lpipe *p)
@@ -1014,7 +1057,12 @@ static void *reader_main(void *arg)
         publish_input_metrics(p);
         if (total || forget || dirty || p->emitted) {
             p->emitted = 0;
-            commit(p);
+            if (commit(p) < 0) {
+                /* undone: wait a little before trying the disk again */
+                struct timespec ts = {1, 0};
+                nanosleep(&ts, NULL);
+                continue;
+            }
             dirty = 0;
         }
         if (forget) {
@@ -1795,6 +1843,7 @@ int lpipe_start(const lpipe_opts *o, lpipe **out, char *err, size_t errlen)
             .dir = bdir, .seg_bytes = seg, .sync = p->o.sync, .end = has_end[i] ? &ends[i] : NULL};
         if ((rc = lbuf_open(&bo, &p->out[i].b, err, errlen)) < 0)
             goto fail;
+        p->last_end[i] = (lbuf_pos){lbuf_wseg(p->out[i].b), 0};
     }
     if (o->use_docker) {
         if ((rc = dk_client_new(o->docker_host, &p->dk, err, errlen)) < 0 ||

@@ -191,14 +191,32 @@ t_logs_bad_input() {
 		echo
 		echo "good 2"
 	} >"$f"
+	# a json-file (as Docker writes them) with broken lines among good ones
+	{
+		echo '{"log":"j1\n","stream":"stdout","time":"2026-11-25T16:22:44.000000001Z"}'
+		echo '{"log":"cut in the mid'
+		echo 'binary garbage, not json at all'
+		echo '{"log":"j2\n","stream":"stderr","time":"2026-11-25T16:22:44.000000002Z"}'
+	} >"$LG_DIR/docker.json"
 	agent_start --only logs --no-docker --logs-buffer-dir "$LG_DIR/buf" \
-		--log-output "out file path=$LG_OUT" --log-files "$LG_DIR/*.log" --logs-line-max 1M
-	wait_for 20 bash -c "[ \$(wc -l <'$LG_OUT') -ge 6 ]" || fail "lines did not arrive"
+		--log-output "out file path=$LG_OUT" --log-files "$LG_DIR/*.log,json-file:$LG_DIR/*.json" \
+		--logs-line-max 1M
+	wait_for 20 bash -c "[ \$(wc -l <'$LG_OUT') -ge 10 ]" || fail "lines did not arrive"
 	printf 'unterminated' >>"$f"
 	# every output line is valid JSON; the order and content are kept
 	jq -e . "$LG_OUT" >/dev/null || fail "output is not valid JSON"
-	assert_eq "$(jq -r .message "$LG_OUT" | sed -n 1p)" "good 1" "first line"
-	assert_eq "$(jq -r .message "$LG_OUT" | sed -n 6p)" "good 2" "last line"
+	jq -c 'select(.path | endswith(".log"))' "$LG_OUT" >"$LG_DIR/plain.out"
+	assert_eq "$(jq -r .message "$LG_DIR/plain.out" | sed -n 1p)" "good 1" "first line"
+	assert_eq "$(jq -r .message "$LG_DIR/plain.out" | sed -n 6p)" "good 2" "last line"
+	# json-file: good lines parsed, broken ones shipped raw and flagged
+	jq -c 'select(.path | endswith(".json"))' "$LG_OUT" >"$LG_DIR/json.out"
+	assert_eq "$(jq -r '[.message, .stream, (.parse_error // false)] | @tsv' "$LG_DIR/json.out" | tr '\t\n' ',;')" \
+		'j1,stdout,false;{"log":"cut in the mid,stdout,true;binary garbage, not json at all,stdout,true;j2,stderr,false;' "json-file records"
+	# (jq reads numbers as doubles: look at the text)
+	assert_eq "$(grep -F '"message":"j2"' "$LG_OUT" | grep -o '"ts_ns":[0-9]*')" '"ts_ns":1795623764000000002' "ns time"
+	assert_eq "$(jq -r 'select(.message == "j2") | .time' "$LG_DIR/json.out")" 2026-11-25T16:22:44.000000002Z "time"
+	assert_ge "$(metric berth_logs_parse_errors_total)" 2 "parse errors counted"
+	grep -q 'parse_error' "$AGENT_LOG" || fail "parse errors not logged"
 	assert_eq "$(jq -r 'select(.truncated) | .message | length' "$LG_OUT")" 1048576 "cut at the line cap"
 	assert_ge "$(metric berth_logs_invalid_utf8_total)" 2 "invalid UTF-8 counted"
 	assert_ge "$(metric berth_logs_truncated_total)" 1 "truncation counted"

@@ -336,6 +336,30 @@ static void t_buffer_corruption(void **st)
     lbuf_close(b);
 }
 
+static void t_buffer_rewind(void **st)
+{
+    (void)st;
+    /* a failed cycle is undone: back to the last published end, across a
+     * segment roll, and the reader sees only what was kept */
+    lbuf_pos end1, end2;
+    char err[256];
+    lbuf *b = open_buf("rew", NULL, 200);
+    append_n(b, 1, 5, &end1);
+    append_n(b, 6, 40, &end2);
+    assert_true(end2.seg > end1.seg);
+    assert_int_equal(lbuf_rewind(b, &end1, err, sizeof(err)), 0);
+    lbuf_publish(b, &end1);
+    lbuf_pos end3;
+    append_n(b, 100, 101, &end3);
+    int nums[100];
+    int n = drain(b, nums, 100, 1);
+    assert_int_equal(n, 7);
+    assert_int_equal(nums[4], 5);
+    assert_int_equal(nums[5], 100);
+    assert_int_equal(nums[6], 101);
+    lbuf_close(b);
+}
+
 static void t_buffer_drop_oldest(void **st)
 {
     (void)st;
@@ -580,6 +604,7 @@ int main(void)
         cmocka_unit_test(t_buffer_torn_tail),
         cmocka_unit_test(t_buffer_checkpoint_end),
         cmocka_unit_test(t_buffer_corruption),
+        cmocka_unit_test(t_buffer_rewind),
         cmocka_unit_test(t_buffer_drop_oldest),
         cmocka_unit_test(t_tail_rotation),
         cmocka_unit_test(t_tail_long_line),
