@@ -35,6 +35,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -217,6 +219,8 @@ struct lpipe {
     int write_failed;                 /* a buffer append failed since the last commit */
     lbuf_pos last_end[LPIPE_MAX_OUT]; /* ends in the last checkpoint */
     dk_client *dk2;                   /* list and inspect (dk is busy with /events) */
+    int ifd;          /* inotify: wakes the reader when a watched directory changes */
+    uint64_t wakeups; /* inotify wakeups (under mu) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -746,6 +750,9 @@ static size_t read_input(lpipe *p, lin *in, size_t budget)
         }
         /* end of file: rotation, truncation, or a removed container */
         int c = ltail_check(&in->t);
+        if (c == 1 || c == 2)
+            log_debug("logs", "%s: %s, now reading %s (inode %llu)", in->key,
+                      c == 1 ? "rotated" : "truncated", in->t.path, (unsigned long long)in->t.ino);
         if (c == 1 || c == 2 || c == 3)
             continue;
         if (in->removed && in->t.rd_start == in->t.rd.len) {
@@ -840,6 +847,19 @@ static void add_input(lpipe *p, const char *key, const char *path, int fd, const
             log_debug("logs", "%s: not there yet", path);
     }
     ltail_safe_pos(&in->t, &in->ck_pos);
+    /* Watch the file's directory (not the file): writes to the file and
+     * the rename and create of a rotation all show there. Polling stays
+     * the safety net; a failed watch (limit reached) only costs latency. */
+    if (p->ifd >= 0) {
+        char dir[512];
+        snprintf(dir, sizeof(dir), "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+            *slash = '\0';
+            if (inotify_add_watch(p->ifd, dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO) < 0)
+                log_debug("logs", "inotify on %s: %s (polling only)", dir, strerror(errno));
+        }
+    }
     pthread_mutex_lock(&p->mu);
     if (p->nins == p->cap) {
         p->cap = p->cap ? p->cap * 2 : 16;
@@ -1016,6 +1036,29 @@ static void publish_input_metrics(lpipe *p)
     pthread_mutex_unlock(&p->mu);
 }
 
+/* Sleeps until a watched directory changes or poll_ms passes. After an
+ * inotify wakeup it waits 2 ms more so a burst of small writes becomes one
+ * cycle (one commit) rather than one per line. */
+static void idle_wait(lpipe *p)
+{
+    if (p->ifd < 0) {
+        struct timespec ts = {p->o.poll_ms / 1000, (p->o.poll_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        return;
+    }
+    struct pollfd pfd = {.fd = p->ifd, .events = POLLIN};
+    if (poll(&pfd, 1, (int)p->o.poll_ms) > 0) {
+        char evbuf[4096];
+        while (read(p->ifd, evbuf, sizeof(evbuf)) > 0)
+            ;
+        pthread_mutex_lock(&p->mu);
+        p->wakeups++;
+        pthread_mutex_unlock(&p->mu);
+        struct timespec ts = {0, 2000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static void *reader_main(void *arg)
 {
     lpipe *p = arg;
@@ -1081,10 +1124,8 @@ static void *reader_main(void *arg)
             pthread_mutex_unlock(&p->mu);
             dirty = 1;
         }
-        if (!total && !p->stop) {
-            struct timespec ts = {p->o.poll_ms / 1000, (p->o.poll_ms % 1000) * 1000000L};
-            nanosleep(&ts, NULL);
-        }
+        if (!total && !p->stop)
+            idle_wait(p);
     }
     commit(p);
     return NULL;
@@ -1748,6 +1789,9 @@ void lpipe_render_prom(lpipe *p, buf *b)
     }
     help(b, "berth_logs_paused", "gauge", "1 while reading is paused by a full buffer.");
     buf_printf(b, "berth_logs_paused %d\n", p->paused);
+    help(b, "berth_logs_inotify_wakeups_total", "counter",
+         "Reader wakeups by inotify (the rest are polls every logs_poll).");
+    buf_printf(b, "berth_logs_inotify_wakeups_total %llu\n", (unsigned long long)p->wakeups);
     help(b, "berth_logs_inputs", "gauge", "Inputs followed.");
     buf_printf(b, "berth_logs_inputs %zu\n", p->nins);
     pthread_mutex_unlock(&p->mu);
@@ -1772,6 +1816,7 @@ int lpipe_start(const lpipe_opts *o, lpipe **out, char *err, size_t errlen)
         p->o.buffer_max = 1ull << 30;
     pthread_mutex_init(&p->mu, NULL);
     pthread_mutex_init(&p->qmu, NULL);
+    p->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     snprintf(p->dir, sizeof(p->dir), "%s", o->buffer_dir);
     snprintf(p->host_root, sizeof(p->host_root), "%s",
              o->host_root && strcmp(o->host_root, "/") ? o->host_root : "");
@@ -1906,6 +1951,8 @@ void lpipe_stop(lpipe *p)
     }
     dk_client_free(p->dk);
     dk_client_free(p->dk2);
+    if (p->ifd >= 0)
+        close(p->ifd);
     buf_free(&p->scratch);
     buf_free(&p->payload);
     pthread_mutex_destroy(&p->mu);
