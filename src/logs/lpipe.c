@@ -179,6 +179,7 @@ typedef struct lsend {
     uint64_t sent, sent_bytes, retried, rejected, dropped, errors, batches;
     int64_t oldest_unsent_ts;
     uint64_t behind;
+    lbuf_pos cur; /* sender's position (sender thread only) */
 } lsend;
 
 struct lpipe {
@@ -1420,6 +1421,10 @@ static int send_all(lsend *s, lrec *recs, size_t n, unsigned *seed)
             rc = -1;
             break;
         }
+        uint64_t behind = lbuf_behind(s->b, &s->cur);
+        pthread_mutex_lock(&p->mu);
+        s->behind = behind;
+        pthread_mutex_unlock(&p->mu);
         for (size_t i = 0; i < m; i++)
             sub[i] = recs[idx[i]];
         char err[512] = "";
@@ -1489,6 +1494,7 @@ static void *sender_main(void *arg)
     if (!recs || !foff)
         abort();
     while (!p->stop) {
+        s->cur = cur;
         uint64_t behind = lbuf_behind(s->b, &cur);
         pthread_mutex_lock(&p->mu);
         s->behind = behind;
