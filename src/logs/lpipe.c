@@ -830,9 +830,9 @@ static void add_input(lpipe *p, const char *key, const char *path, int fd, const
     int resumed = 0;
     if (ck) {
         ck->claimed = 1;
-        if (ltail_resume(&in->t, &ck->pos) == 0) {
+        if (ltail_resume_fd(&in->t, fd, &ck->pos) == 0) {
             resumed = 1;
-            if (fd >= 0)
+            if (fd >= 0 && fd != in->t.fd)
                 close(fd);
         } else {
             log_warn("logs",

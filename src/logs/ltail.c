@@ -106,6 +106,25 @@ int ltail_resume(ltail *t, const ltail_pos *pos)
     return -ENOENT;
 }
 
+int ltail_resume_fd(ltail *t, int fd, const ltail_pos *pos)
+{
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_ino == pos->ino &&
+        (uint64_t)st.st_dev == pos->dev) {
+        uint64_t l = 0, fp = 0;
+        if (fingerprint(fd, pos->fp_len, &l, &fp) == 0 && l == pos->fp_len && fp == pos->fp) {
+            uint64_t off = pos->off;
+            if ((uint64_t)st.st_size < off) {
+                off = 0;
+                t->copytruncates++;
+            }
+            set_file(t, fd, off);
+            return 0;
+        }
+    }
+    return ltail_resume(t, pos);
+}
+
 long ltail_fill(ltail *t, size_t max)
 {
     if (t->fd < 0)

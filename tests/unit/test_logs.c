@@ -455,6 +455,37 @@ static void t_tail_rotation(void **st)
     ltail_free(&t);
 }
 
+static void t_tail_resume_deleted(void **st)
+{
+    (void)st;
+    /* a removed container: its file is gone from the directory, but the
+     * descriptor opened at start still reaches it, at the checkpoint */
+    char path[400], got[256];
+    snprintf(path, sizeof(path), "%s/gone.log", tmpdir);
+    write_file(path, "w", "g1\ng2\n");
+    ltail t;
+    ltail_init(&t, path, 1 << 20);
+    assert_int_equal(ltail_open(&t), 0);
+    const char *l;
+    size_t len;
+    ltail_fill(&t, 3); /* "g1\n" */
+    assert_int_equal(ltail_line(&t, &l, &len), LTAIL_LINE);
+    ltail_pos pos;
+    ltail_safe_pos(&t, &pos);
+    assert_true(pos.off == 3);
+    int fd = open(path, O_RDONLY);
+    write_file(path, "a", "g3\n");
+    unlink(path);
+    ltail t2;
+    ltail_init(&t2, path, 1 << 20);
+    assert_int_equal(ltail_resume(&t2, &pos), -ENOENT); /* not by path */
+    assert_int_equal(ltail_resume_fd(&t2, fd, &pos), 0);
+    assert_int_equal(pop_all(&t2, got, sizeof(got)), 2);
+    assert_string_equal(got, "g2|g3|");
+    ltail_free(&t2);
+    ltail_free(&t);
+}
+
 static void t_tail_long_line(void **st)
 {
     (void)st;
@@ -607,6 +638,7 @@ int main(void)
         cmocka_unit_test(t_buffer_rewind),
         cmocka_unit_test(t_buffer_drop_oldest),
         cmocka_unit_test(t_tail_rotation),
+        cmocka_unit_test(t_tail_resume_deleted),
         cmocka_unit_test(t_tail_long_line),
         cmocka_unit_test(t_output_config),
         cmocka_unit_test(t_pipeline_restart),
