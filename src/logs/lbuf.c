@@ -430,6 +430,46 @@ int lbuf_flush(lbuf *b, lbuf_pos *end, char *err, size_t errlen)
     return 0;
 }
 
+int lbuf_rewind(lbuf *b, const lbuf_pos *end, char *err, size_t errlen)
+{
+    buf_reset(&b->wbuf);
+    char path[600];
+    if (b->wseg != end->seg) {
+        if (b->wfd >= 0)
+            close(b->wfd);
+        b->wfd = -1;
+        pthread_mutex_lock(&b->mu);
+        while (b->nsegs && b->segs[b->nsegs - 1].id > end->seg) {
+            seg_path(b, b->segs[b->nsegs - 1].id, path, sizeof(path));
+            unlink(path);
+            b->nsegs--;
+        }
+        if (!seg_find(b, end->seg))
+            seg_add(b, end->seg, 0);
+        pthread_mutex_unlock(&b->mu);
+        seg_path(b, end->seg, path, sizeof(path));
+        b->wfd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+        if (b->wfd < 0) {
+            int e = errno;
+            snprintf(err, errlen, "%s: %s", path, strerror(e));
+            return -e;
+        }
+        b->wseg = end->seg;
+    }
+    if (ftruncate(b->wfd, (off_t)end->off) < 0 || lseek(b->wfd, (off_t)end->off, SEEK_SET) < 0) {
+        int e = errno;
+        snprintf(err, errlen, "%s: truncate: %s", b->dir, strerror(e));
+        return -e;
+    }
+    b->woff = end->off;
+    pthread_mutex_lock(&b->mu);
+    seginfo *s = seg_find(b, b->wseg);
+    if (s)
+        s->size = b->woff;
+    pthread_mutex_unlock(&b->mu);
+    return 0;
+}
+
 void lbuf_publish(lbuf *b, const lbuf_pos *end)
 {
     pthread_mutex_lock(&b->mu);

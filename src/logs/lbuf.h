@@ -65,6 +65,10 @@ int lbuf_maybe_roll(lbuf *b, char *err, size_t errlen);
 int lbuf_append(lbuf *b, const void *payload, size_t len, char *err, size_t errlen);
 /* Writes buffered frames, fdatasyncs when sync; *end gets the write end. */
 int lbuf_flush(lbuf *b, lbuf_pos *end, char *err, size_t errlen);
+/* Drops everything written after end (a position this writer flushed and
+ * published earlier): after a failed write the pipeline goes back to its
+ * last checkpoint. 0 or -errno. */
+int lbuf_rewind(lbuf *b, const lbuf_pos *end, char *err, size_t errlen);
 /* Makes data up to end visible to the reader. */
 void lbuf_publish(lbuf *b, const lbuf_pos *end);
 uint64_t lbuf_used(lbuf *b);

@@ -73,8 +73,18 @@ static size_t parse_string(const char *b, size_t len, size_t i, char *out, size_
     size_t o = 0;
     i++; /* opening quote */
     for (;;) {
-        /* fast run of plain bytes */
+        /* fast run of plain bytes, 8 at a time (SWAR: a byte equal to '"'
+         * or '\\' becomes zero after the xor) */
         size_t s = i;
+        while (i + 8 <= len) {
+            const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+            uint64_t w;
+            memcpy(&w, b + i, 8);
+            uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+            if (((q - ones) & ~q & high) | ((bs - ones) & ~bs & high))
+                break;
+            i += 8;
+        }
         while (i < len && b[i] != '"' && b[i] != '\\')
             i++;
         if (out && i > s) {

@@ -39,7 +39,8 @@ int lp_jsonfile(const char *buf, size_t len, char *out, lp_jline *jl);
 /* "2026-11-25T16:22:44.123456789Z" or with a "+01:00" offset. 0 or -EINVAL. */
 int lp_rfc3339(const char *buf, size_t len, int64_t *ns);
 
-/* Number of invalid UTF-8 sequences in buf (0 for valid text). */
+/* Number of bytes not part of a valid UTF-8 sequence (0 for valid text);
+ * each is what an encoder replaces with one U+FFFD. */
 size_t lp_utf8_bad(const char *buf, size_t len);
 
 /* The members of a top-level JSON object: keys without quotes (escapes left

@@ -35,6 +35,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -99,6 +101,7 @@ static int ratelim_ok(ratelim *r)
 typedef struct lin {
     char key[600]; /* "c:<id>" or "f:<path>" */
     int is_ctr;
+    int jsonfile; /* lines are Docker json-file (containers, json-file: globs) */
     uint32_t src;
     uint64_t seg_emitted[LPIPE_MAX_OUT];
     /* tags */
@@ -110,6 +113,8 @@ typedef struct lin {
     int has_ml;
     regex_t ml;
     ltail t;
+    ltail_pos ck_pos;  /* position in the last checkpoint written */
+    ltail_pos ck_next; /* position in the checkpoint being written */
     /* partial (docker) and multiline joins, per stream */
     buf join[NJOIN];
     int join_on[NJOIN];
@@ -174,6 +179,7 @@ typedef struct lsend {
     uint64_t sent, sent_bytes, retried, rejected, dropped, errors, batches;
     int64_t oldest_unsent_ts;
     uint64_t behind;
+    lbuf_pos cur; /* sender's position (sender thread only) */
 } lsend;
 
 struct lpipe {
@@ -210,8 +216,12 @@ struct lpipe {
     uint64_t parse_errors, invalid_utf8, truncated, dropped, dropped_bytes, rotations,
         copytruncates, partial_joined, paused_cycles, ck_writes, gaps;
     int paused;
-    uint64_t emitted; /* records since the last commit (reader only) */
-    dk_client *dk2;   /* list and inspect (dk is busy with /events) */
+    uint64_t emitted;                 /* records since the last commit (reader only) */
+    int write_failed;                 /* a buffer append failed since the last commit */
+    lbuf_pos last_end[LPIPE_MAX_OUT]; /* ends in the last checkpoint */
+    dk_client *dk2;                   /* list and inspect (dk is busy with /events) */
+    int ifd;          /* inotify: wakes the reader when a watched directory changes */
+    uint64_t wakeups; /* inotify wakeups (under mu) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -384,6 +394,7 @@ static int ck_write(lpipe *p, const lbuf_pos *ends)
                 pos.off = in->join_pos[s];
         if (in->done)
             continue;
+        in->ck_next = pos; /* becomes ck_pos once the rename below succeeds */
         buf_printf(&b, "in %llu %llu %llu %llu %llu %u %s\n", (unsigned long long)pos.dev,
                    (unsigned long long)pos.ino, (unsigned long long)pos.off,
                    (unsigned long long)pos.fp_len, (unsigned long long)pos.fp, pos.rot, in->key);
@@ -419,6 +430,10 @@ static int ck_write(lpipe *p, const lbuf_pos *ends)
             close(dfd);
         }
     }
+    if (rc == 0)
+        for (size_t i = 0; i < p->nins; i++)
+            if (!p->ins[i]->done)
+                p->ins[i]->ck_pos = p->ins[i]->ck_next;
 out:
     if (rc < 0 && ratelim_ok(&p->rl_io))
         log_error("logs", "%s: cannot write the checkpoint: %s", path, strerror(-rc));
@@ -536,6 +551,7 @@ static void emit(lpipe *p, lin *in, int stream, int64_t ts, unsigned flags, cons
     p->emitted++;
     return;
 fail:
+    p->write_failed = 1;
     if (ratelim_ok(&p->rl_io))
         log_error("logs", "buffer write failed: %s", err);
 }
@@ -632,7 +648,7 @@ static void process_line(lpipe *p, lin *in, int kind, const char *line, size_t l
     unsigned flags = kind == LTAIL_CUT ? LREC_F_TRUNCATED : 0;
     if (kind == LTAIL_UNTERMINATED)
         count_perr(p, in, "unterminated last line");
-    if (!in->is_ctr) {
+    if (!in->jsonfile) {
         deliver(p, in, LREC_FILE, now_ns(), flags, line, len, start_off);
         return;
     }
@@ -735,6 +751,9 @@ static size_t read_input(lpipe *p, lin *in, size_t budget)
         }
         /* end of file: rotation, truncation, or a removed container */
         int c = ltail_check(&in->t);
+        if (c == 1 || c == 2)
+            log_debug("logs", "%s: %s, now reading %s (inode %llu)", in->key,
+                      c == 1 ? "rotated" : "truncated", in->t.path, (unsigned long long)in->t.ino);
         if (c == 1 || c == 2 || c == 3)
             continue;
         if (in->removed && in->t.rd_start == in->t.rd.len) {
@@ -757,7 +776,8 @@ static size_t read_input(lpipe *p, lin *in, size_t budget)
 }
 
 /* Adds an input from the watcher (fd >= 0 already open) or a glob. */
-static void add_input(lpipe *p, const char *key, const char *path, int fd, const bmeta *m)
+static void add_input(lpipe *p, const char *key, const char *path, int fd, const bmeta *m,
+                      int jsonfile)
 {
     for (size_t i = 0; i < p->nins; i++)
         if (strcmp(p->ins[i]->key, key) == 0) {
@@ -771,8 +791,10 @@ static void add_input(lpipe *p, const char *key, const char *path, int fd, const
     snprintf(in->key, sizeof(in->key), "%s", key);
     ltail_init(&in->t, path, p->o.line_max + 65536);
     in->src = ++p->next_src;
+    in->jsonfile = jsonfile;
     if (m) {
         in->is_ctr = 1;
+        in->jsonfile = 1;
         snprintf(in->cid, sizeof(in->cid), "%s", m->id);
         snprintf(in->name, sizeof(in->name), "%s", m->name);
         snprintf(in->image, sizeof(in->image), "%s", m->image);
@@ -808,9 +830,9 @@ static void add_input(lpipe *p, const char *key, const char *path, int fd, const
     int resumed = 0;
     if (ck) {
         ck->claimed = 1;
-        if (ltail_resume(&in->t, &ck->pos) == 0) {
+        if (ltail_resume_fd(&in->t, fd, &ck->pos) == 0) {
             resumed = 1;
-            if (fd >= 0)
+            if (fd >= 0 && fd != in->t.fd)
                 close(fd);
         } else {
             log_warn("logs",
@@ -824,6 +846,20 @@ static void add_input(lpipe *p, const char *key, const char *path, int fd, const
             ltail_adopt(&in->t, fd);
         else if (ltail_open(&in->t) < 0)
             log_debug("logs", "%s: not there yet", path);
+    }
+    ltail_safe_pos(&in->t, &in->ck_pos);
+    /* Watch the file's directory (not the file): writes to the file and
+     * the rename and create of a rotation all show there. Polling stays
+     * the safety net; a failed watch (limit reached) only costs latency. */
+    if (p->ifd >= 0) {
+        char dir[512];
+        snprintf(dir, sizeof(dir), "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+            *slash = '\0';
+            if (inotify_add_watch(p->ifd, dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO) < 0)
+                log_debug("logs", "inotify on %s: %s (polling only)", dir, strerror(errno));
+        }
     }
     pthread_mutex_lock(&p->mu);
     if (p->nins == p->cap) {
@@ -849,6 +885,11 @@ static void scan_globs(lpipe *p)
     for (char *g = strtok_r(tmp, ",", &save); g; g = strtok_r(NULL, ",", &save)) {
         while (*g == ' ')
             g++;
+        /* "json-file:GLOB": files in Docker's json-file format that no
+         * container owns (copies, other engines, benchmarks) */
+        int jf = strncmp(g, "json-file:", 10) == 0;
+        if (jf)
+            g += 10;
         glob_t gl;
         if (glob(g, GLOB_NOSORT, NULL, &gl) != 0)
             continue;
@@ -860,7 +901,7 @@ static void scan_globs(lpipe *p)
                 continue;
             char key[600];
             snprintf(key, sizeof(key), "f:%s", f);
-            add_input(p, key, f, -1, NULL);
+            add_input(p, key, f, -1, NULL, jf);
         }
         globfree(&gl);
     }
@@ -877,7 +918,7 @@ static void handle_queue(lpipe *p)
         char key[80];
         snprintf(key, sizeof(key), "c:%s", q->m.id);
         if (q->kind == 1) {
-            add_input(p, key, q->path, q->fd, &q->m);
+            add_input(p, key, q->path, q->fd, &q->m, 1);
         } else if (q->kind == 2) {
             for (size_t i = 0; i < p->nins; i++)
                 if (strcmp(p->ins[i]->key, key) == 0)
@@ -916,21 +957,53 @@ static int buffers_full(lpipe *p)
     return 0;
 }
 
-/* Flush every buffer, write the checkpoint, publish. */
-static void commit(lpipe *p)
+/* After a failed buffer write (disk full, I/O error): cut every buffer
+ * back to the last checkpoint and move every input back to its position
+ * there, so the records of this cycle are read again rather than lost. */
+static void rewind_all(lpipe *p)
+{
+    char err[256];
+    for (size_t o = 0; o < p->nout; o++)
+        if (lbuf_rewind(p->out[o].b, &p->last_end[o], err, sizeof(err)) < 0 &&
+            ratelim_ok(&p->rl_io))
+            log_error("logs", "output %s: %s", p->out[o].cfg.name, err);
+    for (size_t i = 0; i < p->nins; i++) {
+        lin *in = p->ins[i];
+        memset(in->seg_emitted, 0, sizeof(in->seg_emitted));
+        for (int g = 0; g < NJOIN; g++) {
+            in->join_on[g] = 0;
+            buf_reset(&in->join[g]);
+        }
+        in->done = 0;
+        if (in->ck_pos.ino && ltail_resume(&in->t, &in->ck_pos) < 0)
+            log_error("logs", "%s: cannot go back to the checkpoint after a write error", in->key);
+    }
+    p->write_failed = 0;
+    p->emitted = 0;
+}
+
+/* Flush every buffer, write the checkpoint, publish. Returns 0, or -1
+ * when the cycle was undone (see rewind_all). */
+static int commit(lpipe *p)
 {
     lbuf_pos ends[LPIPE_MAX_OUT];
     char err[256];
-    for (size_t o = 0; o < p->nout; o++)
+    int bad = p->write_failed;
+    for (size_t o = 0; o < p->nout && !bad; o++)
         if (lbuf_flush(p->out[o].b, &ends[o], err, sizeof(err)) < 0) {
             if (ratelim_ok(&p->rl_io))
                 log_error("logs", "output %s: %s", p->out[o].cfg.name, err);
-            return; /* no checkpoint: a restart reads these records again */
+            bad = 1;
         }
-    if (ck_write(p, ends) < 0)
-        return;
-    for (size_t o = 0; o < p->nout; o++)
+    if (bad || ck_write(p, ends) < 0) {
+        rewind_all(p);
+        return -1;
+    }
+    for (size_t o = 0; o < p->nout; o++) {
+        p->last_end[o] = ends[o];
         lbuf_publish(p->out[o].b, &ends[o]);
+    }
+    return 0;
 }
 
 static void publish_input_metrics(lpipe *p)
@@ -962,6 +1035,29 @@ static void publish_input_metrics(lpipe *p)
     if (gaps > p->gaps)
         p->gaps = gaps;
     pthread_mutex_unlock(&p->mu);
+}
+
+/* Sleeps until a watched directory changes or poll_ms passes. After an
+ * inotify wakeup it waits 2 ms more so a burst of small writes becomes one
+ * cycle (one commit) rather than one per line. */
+static void idle_wait(lpipe *p)
+{
+    if (p->ifd < 0) {
+        struct timespec ts = {p->o.poll_ms / 1000, (p->o.poll_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        return;
+    }
+    struct pollfd pfd = {.fd = p->ifd, .events = POLLIN};
+    if (poll(&pfd, 1, (int)p->o.poll_ms) > 0) {
+        char evbuf[4096];
+        while (read(p->ifd, evbuf, sizeof(evbuf)) > 0)
+            ;
+        pthread_mutex_lock(&p->mu);
+        p->wakeups++;
+        pthread_mutex_unlock(&p->mu);
+        struct timespec ts = {0, 2000000L};
+        nanosleep(&ts, NULL);
+    }
 }
 
 static void *reader_main(void *arg)
@@ -1005,7 +1101,12 @@ static void *reader_main(void *arg)
         publish_input_metrics(p);
         if (total || forget || dirty || p->emitted) {
             p->emitted = 0;
-            commit(p);
+            if (commit(p) < 0) {
+                /* undone: wait a little before trying the disk again */
+                struct timespec ts = {1, 0};
+                nanosleep(&ts, NULL);
+                continue;
+            }
             dirty = 0;
         }
         if (forget) {
@@ -1024,10 +1125,8 @@ static void *reader_main(void *arg)
             pthread_mutex_unlock(&p->mu);
             dirty = 1;
         }
-        if (!total && !p->stop) {
-            struct timespec ts = {p->o.poll_ms / 1000, (p->o.poll_ms % 1000) * 1000000L};
-            nanosleep(&ts, NULL);
-        }
+        if (!total && !p->stop)
+            idle_wait(p);
     }
     commit(p);
     return NULL;
@@ -1322,6 +1421,10 @@ static int send_all(lsend *s, lrec *recs, size_t n, unsigned *seed)
             rc = -1;
             break;
         }
+        uint64_t behind = lbuf_behind(s->b, &s->cur);
+        pthread_mutex_lock(&p->mu);
+        s->behind = behind;
+        pthread_mutex_unlock(&p->mu);
         for (size_t i = 0; i < m; i++)
             sub[i] = recs[idx[i]];
         char err[512] = "";
@@ -1391,6 +1494,7 @@ static void *sender_main(void *arg)
     if (!recs || !foff)
         abort();
     while (!p->stop) {
+        s->cur = cur;
         uint64_t behind = lbuf_behind(s->b, &cur);
         pthread_mutex_lock(&p->mu);
         s->behind = behind;
@@ -1691,6 +1795,9 @@ void lpipe_render_prom(lpipe *p, buf *b)
     }
     help(b, "berth_logs_paused", "gauge", "1 while reading is paused by a full buffer.");
     buf_printf(b, "berth_logs_paused %d\n", p->paused);
+    help(b, "berth_logs_inotify_wakeups_total", "counter",
+         "Reader wakeups by inotify (the rest are polls every logs_poll).");
+    buf_printf(b, "berth_logs_inotify_wakeups_total %llu\n", (unsigned long long)p->wakeups);
     help(b, "berth_logs_inputs", "gauge", "Inputs followed.");
     buf_printf(b, "berth_logs_inputs %zu\n", p->nins);
     pthread_mutex_unlock(&p->mu);
@@ -1715,6 +1822,7 @@ int lpipe_start(const lpipe_opts *o, lpipe **out, char *err, size_t errlen)
         p->o.buffer_max = 1ull << 30;
     pthread_mutex_init(&p->mu, NULL);
     pthread_mutex_init(&p->qmu, NULL);
+    p->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     snprintf(p->dir, sizeof(p->dir), "%s", o->buffer_dir);
     snprintf(p->host_root, sizeof(p->host_root), "%s",
              o->host_root && strcmp(o->host_root, "/") ? o->host_root : "");
@@ -1786,6 +1894,7 @@ int lpipe_start(const lpipe_opts *o, lpipe **out, char *err, size_t errlen)
             .dir = bdir, .seg_bytes = seg, .sync = p->o.sync, .end = has_end[i] ? &ends[i] : NULL};
         if ((rc = lbuf_open(&bo, &p->out[i].b, err, errlen)) < 0)
             goto fail;
+        p->last_end[i] = (lbuf_pos){lbuf_wseg(p->out[i].b), 0};
     }
     if (o->use_docker) {
         if ((rc = dk_client_new(o->docker_host, &p->dk, err, errlen)) < 0 ||
@@ -1848,6 +1957,8 @@ void lpipe_stop(lpipe *p)
     }
     dk_client_free(p->dk);
     dk_client_free(p->dk2);
+    if (p->ifd >= 0)
+        close(p->ifd);
     buf_free(&p->scratch);
     buf_free(&p->payload);
     pthread_mutex_destroy(&p->mu);

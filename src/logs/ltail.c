@@ -106,6 +106,25 @@ int ltail_resume(ltail *t, const ltail_pos *pos)
     return -ENOENT;
 }
 
+int ltail_resume_fd(ltail *t, int fd, const ltail_pos *pos)
+{
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_ino == pos->ino &&
+        (uint64_t)st.st_dev == pos->dev) {
+        uint64_t l = 0, fp = 0;
+        if (fingerprint(fd, pos->fp_len, &l, &fp) == 0 && l == pos->fp_len && fp == pos->fp) {
+            uint64_t off = pos->off;
+            if ((uint64_t)st.st_size < off) {
+                off = 0;
+                t->copytruncates++;
+            }
+            set_file(t, fd, off);
+            return 0;
+        }
+    }
+    return ltail_resume(t, pos);
+}
+
 long ltail_fill(ltail *t, size_t max)
 {
     if (t->fd < 0)
@@ -227,13 +246,25 @@ int ltail_check(ltail *t)
     }
     int next = k <= LTAIL_MAX_ROT ? k - 1 : 0;
     if (k > LTAIL_MAX_ROT) {
-        /* ours is gone: if PATH.1 is a file we have not read, something
-         * rotated past us; it cannot be ordered, so count the gap */
-        char p1[540];
-        struct stat rs;
-        rot_path(t, 1, p1, sizeof(p1));
-        if (stat(p1, &rs) == 0 && have)
-            t->gaps++;
+        /* Ours was rotated out of PATH.1..9 and deleted (berth fell more
+         * than max-file rotations behind, or was stopped). Rotated files
+         * written to after ours ended are newer: continue with the oldest
+         * of them, so they are not skipped. */
+        struct stat our;
+        if (fstat(t->fd, &our) == 0) {
+            for (int j = LTAIL_MAX_ROT; j >= 1; j--) {
+                char pj[540];
+                struct stat rs;
+                rot_path(t, j, pj, sizeof(pj));
+                if (stat(pj, &rs) == 0 && (uint64_t)rs.st_ino != t->ino &&
+                    (rs.st_mtim.tv_sec > our.st_mtim.tv_sec ||
+                     (rs.st_mtim.tv_sec == our.st_mtim.tv_sec &&
+                      rs.st_mtim.tv_nsec >= our.st_mtim.tv_nsec))) {
+                    next = j;
+                    break;
+                }
+            }
+        }
     }
     char np[540];
     rot_path(t, next, np, sizeof(np));

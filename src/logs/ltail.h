@@ -61,6 +61,11 @@ int ltail_open(ltail *t);
 /* Reopens the file a checkpoint names, at its offset. 0, or -ENOENT when
  * neither PATH nor PATH.1..9 is that file any more. */
 int ltail_resume(ltail *t, const ltail_pos *pos);
+/* Like ltail_resume, trying fd (open on PATH, maybe already deleted) first:
+ * a removed container's file can only be reached through the descriptor
+ * opened when it started. On success fd is owned by t; else the caller
+ * keeps it. */
+int ltail_resume_fd(ltail *t, int fd, const ltail_pos *pos);
 /* Reads up to max bytes. Returns bytes read, 0 at end of file, or -errno. */
 long ltail_fill(ltail *t, size_t max);
 /* Pops the next line: LTAIL_LINE, LTAIL_CUT or LTAIL_UNTERMINATED with
