@@ -15,13 +15,17 @@
 # tool's start to the last byte received. CPU is the tool's user+system
 # time (from /proc) when it is over.
 #
-# Each tool ships the line as the message, unparsed (berth reads them as
-# plain files, --log-files: the same work as imfile and wildcard-file with
-# no parsing); berth also writes every record through its checksummed disk
-# buffer and fsyncs it and its checkpoint each cycle (its default), which
-# the others do not do. Their settings: rsyslog imfile in inotify mode, omfwd
-# TCP octet-counted, default queues; syslog-ng wildcard-file flags(no-parse)
-# with syslog() over TCP.
+# berth reads the files as Docker json-file logs (--log-files json-file:GLOB,
+# what it does for every container): it parses each line's JSON, unescapes
+# "log", takes "stream" and the nanosecond "time", and ships the log text
+# with its tags; it also writes every record through its checksummed disk
+# buffer and fsyncs it and its checkpoint each cycle (its defaults). rsyslog
+# imfile (inotify mode; omfwd TCP octet-counted, RFC 5424 template, default
+# queues) and syslog-ng wildcard-file (flags(no-parse); syslog() over TCP)
+# ship each raw line unparsed, which is less work.
+# BERTH_FILES_PREFIX= (empty) makes berth read them as plain lines too.
+# The machine is shared: wall-clock MB/s moves with its load; CPU seconds
+# per GB is the figure to compare.
 #
 # rsyslog and syslog-ng-core conflict as Debian packages (both are the
 # system log daemon), so when syslog-ng is not installed the script fetches
@@ -147,7 +151,7 @@ run() {
 # ---- berth
 SINK_PORT=$(free_port)
 run berth "$BERTH_BIN" agent --only logs --no-docker --listen "127.0.0.1:$(free_port)" \
-	--logs-buffer-dir "$W/berth-buf" --log-files "$W/in/*.log" \
+	--logs-buffer-dir "$W/berth-buf" --log-files "${BERTH_FILES_PREFIX-json-file:}$W/in/*.log" \
 	--log-output "b syslog host=127.0.0.1 port=$SINK_PORT" --log-level warn ${BERTH_ARGS:-}
 
 # ---- rsyslog imfile
