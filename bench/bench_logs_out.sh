@@ -192,5 +192,5 @@ printf '%s\n' "${RESULTS[@]}" | awk '
 			if (best == "" || cpu[t] < cpu[best]) best = t
 		}
 		if (best != "")
-			printf "target: MB per CPU second >= 2x the better (%s): x%.2f, %s\n", best, cpu[best] / cpu["berth"], cpu[best] / cpu["berth"] >= 2 ? "met" : "NOT met"
+			printf "target: MB per CPU second >= 2x the better (%s): x%.2f, %s\n", best, cpu[best] / cpu["berth"], ((cpu[best] / cpu["berth"] >= 2) ? "met" : "NOT met")
 	}'

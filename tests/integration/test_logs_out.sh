@@ -117,13 +117,13 @@ lo_rsyslog_tls() {
 	wait_for 10 _port_listening "$LO_PORT" || fail "rsyslogd did not listen"
 }
 
-# lo_redis: redis-server on LO_PORT, no persistence.
+# lo_redis [ARGS...]: redis-server on LO_PORT, no persistence, ARGS added.
 lo_redis() {
 	command -v redis-server >/dev/null || skip "redis-server not installed (scripts/install-deps.sh --test)"
 	_lo_dir
 	[ -n "$LO_PORT" ] || LO_PORT=$(free_port)
 	redis-server --port "$LO_PORT" --bind 127.0.0.1 --save "" --appendonly no \
-		--daemonize no >>"$LO_DIR/redis.log" 2>&1 &
+		--daemonize no "$@" >>"$LO_DIR/redis.log" 2>&1 &
 	LO_RECV_PID=$!
 	on_exit kill "$LO_RECV_PID"
 	wait_for 10 _port_listening "$LO_PORT" || fail "redis-server did not listen"
@@ -131,7 +131,7 @@ lo_redis() {
 
 # lo_redis_dump: the list as "NAME<TAB>MESSAGE" lines in out.txt.
 lo_redis_dump() {
-	redis-cli -p "$LO_PORT" --raw LRANGE lo 0 -1 |
+	redis-cli -p "$LO_PORT" ${LO_REDIS_CLI:-} --raw LRANGE lo 0 -1 |
 		jq -r '[(.container.name // "-"), .message] | @tsv' >"$LO_DIR/out.txt"
 }
 
@@ -250,6 +250,54 @@ t_lo_redis() {
 	doc=$(redis-cli -p "$LO_PORT" --raw LINDEX lo 0)
 	jq -e '."@timestamp" and .message and .container.id' <<<"$doc" >/dev/null ||
 		fail "list element is not a Logstash-ready document: $doc"
+	agent_stop
+}
+
+t_lo_redis_down_auth() {
+	# Redis is not there when the lines come, then starts with a password:
+	# berth retries, authenticates, selects the database, and every line
+	# arrives exactly once (RPUSH is atomic and acknowledged).
+	_lo_dir
+	LO_PORT=$(free_port)
+	lo_agent "redis host=127.0.0.1 port=$LO_PORT key=lo password=s3cret db=3 timeout=2s"
+	ctr_run lo-rdown -- sh -c 'seq 1 10000; sleep 600' >/dev/null
+	wait_for 20 _lo_errors_ge 2 || fail "no send errors counted while Redis was down"
+	lo_redis --requirepass s3cret
+	LO_REDIS_CLI="-a s3cret -n 3 --no-auth-warning"
+	LO_REFRESH=lo_redis_dump
+	wait_for 60 lo_has_all lo-rdown 10000 || fail "lines lost while Redis was down"
+	sleep 1
+	lo_redis_dump
+	lo_check_seq lo-rdown 10000 0
+	agent_stop
+}
+
+t_lo_redis_wrong_password() {
+	# A wrong password is an error, counted and logged, never a delivery.
+	lo_redis --requirepass right
+	lo_agent "redis host=127.0.0.1 port=$LO_PORT key=lo password=wrong timeout=2s"
+	ctr_run lo-rauth -- sh -c 'seq 1 100; sleep 600' >/dev/null
+	wait_for 20 _lo_errors_ge 2 || fail "AUTH failures not counted"
+	grep -q 'redis AUTH' "$AGENT_LOG" || fail "AUTH failure not logged"
+	assert_eq "$(redis-cli -p "$LO_PORT" -a right --no-auth-warning LLEN lo)" 0 "list length"
+	agent_stop
+}
+
+t_lo_gelf_receiver_down() {
+	# The GELF receiver restarts mid-stream: every line arrives (no acks:
+	# duplicates within one batch allowed).
+	lo_recv --gelf-tcp
+	lo_agent "gelf host=127.0.0.1 port=$LO_PORT timeout=2s"
+	ctr_run lo-gdown -- sh -c 'i=0; while [ $i -lt 30 ]; do i=$((i+1)); seq $(( (i-1)*1000+1 )) $((i*1000)); usleep 200000; done; sleep 600' >/dev/null
+	wait_for 30 _lo_count_ge lo-gdown 3000 || fail "nothing arrived"
+	lo_recv_stop
+	note "receiver stopped after $(lo_msgs lo-gdown | wc -l) lines"
+	sleep 2
+	lo_recv --gelf-tcp
+	wait_for 90 lo_has_all lo-gdown 30000 || fail "lines lost across the receiver's restart"
+	sleep 1
+	lo_check_seq lo-gdown 30000 500
+	lo_no_violations
 	agent_stop
 }
 

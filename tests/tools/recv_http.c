@@ -535,12 +535,28 @@ static void gelf_frame(const char *s, size_t len)
     json_decref(j);
 }
 
+static int active_conns;
+
+/* One GELF connection. On SIGTERM it ends the way a careful receiver
+ * does: half-close (the sender sees a FIN before its next batch), then read
+ * until the sender closes (at most 5 s), so nothing written to it is lost. */
 static void *gelf_conn(void *arg)
 {
     int fd = (int)(intptr_t)arg;
     size_t cap = 1 << 20, n = 0;
     char *b = malloc(cap);
+    int half = 0, waited = 0;
     for (;;) {
+        if (stop && !half) {
+            shutdown(fd, SHUT_WR);
+            half = 1;
+        }
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        if (poll(&pf, 1, 100) == 0) {
+            if (half && ++waited > 50)
+                break;
+            continue;
+        }
         if (cap - n < 65536) {
             cap *= 2;
             b = realloc(b, cap);
@@ -562,6 +578,7 @@ static void *gelf_conn(void *arg)
         violation("gelf", "connection closed inside a frame");
     free(b);
     close(fd);
+    __atomic_sub_fetch(&active_conns, 1, __ATOMIC_SEQ_CST);
     return NULL;
 }
 
@@ -650,9 +667,14 @@ int main(int argc, char **argv)
             if (c < 0)
                 continue;
             pthread_t t;
+            if (!null)
+                __atomic_add_fetch(&active_conns, 1, __ATOMIC_SEQ_CST);
             pthread_create(&t, NULL, null ? null_conn : gelf_conn, (void *)(intptr_t)c);
             pthread_detach(t);
         }
+        close(lfd);
+        for (int i = 0; i < 60 && __atomic_load_n(&active_conns, __ATOMIC_SEQ_CST) > 0; i++)
+            usleep(100000);
         if (null)
             printf("%llu\n", null_bytes);
         return 0;
