@@ -395,6 +395,44 @@ t_lo_loki_reject() {
 	agent_stop
 }
 
+t_lo_es_sigkill() {
+	# berth is killed with SIGKILL at random moments while shipping to the
+	# ES receiver and restarted: every line arrives, and the dedup _ids
+	# turn the batch repeated after each kill into 409s, so the receiver
+	# stores each line exactly once.
+	local kills=3 i
+	lo_recv
+	lo_agent "elasticsearch url=http://127.0.0.1:$LO_PORT"
+	ctr_run lo-eskill -- sh -c 'i=0; while [ $i -lt 40 ]; do i=$((i+1)); seq $(( (i-1)*1000+1 )) $((i*1000)); usleep 100000; done; sleep 600' >/dev/null
+	for ((i = 0; i < kills; i++)); do
+		sleep "0.$((RANDOM % 9 + 1))"
+		kill -KILL "$AGENT_PID"
+		wait "$AGENT_PID" 2>/dev/null || true
+		note "SIGKILL $((i + 1)) after $(lo_msgs lo-eskill | wc -l) lines"
+		lo_agent "elasticsearch url=http://127.0.0.1:$LO_PORT"
+	done
+	wait_for 90 lo_has_all lo-eskill 40000 || fail "lines lost across SIGKILL"
+	sleep 1
+	lo_check_seq lo-eskill 40000 0
+	grep -q 'mode=' "$LO_DIR/recv.log"
+	lo_no_violations
+	agent_stop
+}
+
+t_lo_long_lines() {
+	# Lines over Docker's 16 KiB pieces (joined by the pipeline) arrive
+	# whole at the ES receiver and the GELF receiver.
+	lo_recv
+	lo_agent "elasticsearch url=http://127.0.0.1:$LO_PORT compress=gzip"
+	ctr_run lo-long -- sh -c 'for n in 20000 100000 300000; do head -c $n /dev/zero | tr "\\0" x; echo; done; echo end; sleep 600' >/dev/null
+	wait_for 30 _lo_has_line lo-long end || fail "lines after the long ones did not arrive"
+	local lens
+	lens=$(lo_msgs lo-long | awk '{ print length($0) }' | tr '\n' ' ')
+	assert_eq "$lens" "20000 100000 300000 3 " "lengths of the received lines"
+	lo_no_violations
+	agent_stop
+}
+
 t_lo_bad_input_garbage() {
 	# Binary garbage and invalid UTF-8 from a container reach the strict
 	# receivers as valid JSON (U+FFFD), nothing crashes.
