@@ -148,7 +148,11 @@ void lenc_gelf(buf *b, const lrec *r)
     for (size_t i = 0; i < r->nfields; i++) {
         const lrec_kv *f = &r->fields[i];
         add_key(b, "", f->key, f->key_len);
-        if (json_number(f->val, f->val_len)) {
+        /* short and without exponent, so every parser's int64/double
+         * holds it (a 60-digit number or 1e9999 is valid JSON that jansson
+         * and many others refuse); anything else goes as a string */
+        if (f->val_len <= 18 && json_number(f->val, f->val_len) &&
+            !memchr(f->val, 'e', f->val_len) && !memchr(f->val, 'E', f->val_len)) {
             buf_append(b, f->val, f->val_len);
         } else {
             put_text(b, f->val, f->val_len);

@@ -35,20 +35,21 @@ static void test_gelf_exact(void **state)
 static void test_gelf_fields_and_edge(void **state)
 {
     lrec_kv f[] = {
-        {"n", 1, "-1.5e3", 6}, {"s", 1, "\"a\\\"b\"", 6}, {"o", 1, "{\"k\":1}", 7},
-        {"id", 2, "\"x\"", 3}, {"bad key!", 8, "01", 2},  {"", 0, "true", 4},
+        {"n", 1, "-12.25", 6},  {"s", 1, "\"a\\\"b\"", 6}, {"o", 1, "{\"k\":1}", 7},
+        {"id", 2, "\"x\"", 3},  {"bad key!", 8, "01", 2},  {"", 0, "true", 4},
+        {"big", 3, "1e999", 5},
     };
     lrec r = fx_bare("", 0);
     r.fields = f;
-    r.nfields = 6;
+    r.nfields = 7;
     buf b = BUF_INIT;
     lenc_gelf(&b, &r);
     assert_string_equal(b.data,
                         "{\"version\":\"1.1\",\"host\":\"h1\",\"short_message\":\"(empty)\","
                         "\"timestamp\":1764087764.123456,\"level\":6,\"_stream\":\"file\","
-                        "\"_path\":\"/var/log/app.log\",\"_n\":-1.5e3,\"_s\":\"a\\\"b\","
+                        "\"_path\":\"/var/log/app.log\",\"_n\":-12.25,\"_s\":\"a\\\"b\","
                         "\"_o\":\"{\\\"k\\\":1}\",\"_id_\":\"x\",\"_bad_key_\":\"01\","
-                        "\"_empty\":\"true\"}");
+                        "\"_empty\":\"true\",\"_big\":\"1e999\"}");
     json_error_t je;
     json_t *j = json_loadb(b.data, b.len, 0, &je);
     assert_non_null(j);
