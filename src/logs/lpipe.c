@@ -51,7 +51,7 @@
 
 #define SRC_FLAG_JSON 1u
 #define READ_CHUNK    (1u << 20)
-#define CYCLE_BYTES   (8u << 20)
+#define CYCLE_BYTES   (32u << 20)
 #define MAX_LABELS    32
 #define CK_MAGIC      "berth-logs-state 1"
 
