@@ -51,7 +51,7 @@
 
 #define SRC_FLAG_JSON 1u
 #define READ_CHUNK    (1u << 20)
-#define CYCLE_BYTES   (8u << 20)
+#define CYCLE_BYTES   (32u << 20)
 #define MAX_LABELS    32
 #define CK_MAGIC      "berth-logs-state 1"
 
@@ -174,6 +174,8 @@ typedef struct lsend {
     lsrc *srcs;
     size_t nsrcs;
     uint64_t srcs_seg;
+    lsrc *grave; /* replaced definitions still referenced by the batch */
+    size_t ngrave;
     ratelim rl_reject, rl_err;
     /* metrics (under p->mu) */
     uint64_t sent, sent_bytes, retried, rejected, dropped, errors, batches;
@@ -1253,6 +1255,27 @@ static uint16_t get16(const char *q)
     return (uint16_t)((unsigned char)q[0] | (unsigned char)q[1] << 8);
 }
 
+static void lsrc_free(lsrc *x)
+{
+    for (int k = 0; k < 10; k++)
+        free(x->str[k]);
+    for (size_t k = 0; k < x->nlab; k++) {
+        free((char *)x->lab[k].key);
+        free((char *)x->lab[k].val);
+    }
+    free(x->lab);
+    memset(x, 0, sizeof(*x));
+}
+
+static void grave_clear(lsend *s)
+{
+    for (size_t i = 0; i < s->ngrave; i++)
+        lsrc_free(&s->grave[i]);
+    free(s->grave);
+    s->grave = NULL;
+    s->ngrave = 0;
+}
+
 static void srcs_reset(lsend *s, uint64_t seg)
 {
     for (size_t i = 0; i < s->nsrcs; i++) {
@@ -1337,13 +1360,13 @@ static void src_define(lsend *s, const char *q, size_t len)
     tmp.used = 1;
     lsrc *old = &s->srcs[id];
     if (old->used) {
-        for (int k = 0; k < 10; k++)
-            free(old->str[k]);
-        for (size_t k = 0; k < old->nlab; k++) {
-            free((char *)old->lab[k].key);
-            free((char *)old->lab[k].val);
-        }
-        free(old->lab);
+        /* redefined inside a batch (after a rewind): records already
+         * decoded point at the old strings, free them after the send */
+        lsrc *g = realloc(s->grave, (s->ngrave + 1) * sizeof(*g));
+        if (!g)
+            abort();
+        s->grave = g;
+        s->grave[s->ngrave++] = *old;
     }
     *old = tmp;
     return;
@@ -1595,7 +1618,9 @@ static void *sender_main(void *arg)
         for (size_t i = 0; i < nr; i++)
             if (foff[i] != SIZE_MAX)
                 recs[i].fields = fields + foff[i];
-        if (nr && send_all(s, recs, nr, &seed) < 0)
+        int sr = nr ? send_all(s, recs, nr, &seed) : 0;
+        grave_clear(s);
+        if (sr < 0)
             break; /* stopping: not acknowledged, sent again after restart */
         if (lbuf_ack(s->b, &next, err, sizeof(err)) < 0 && ratelim_ok(&s->rl_err))
             log_error("logs", "output %s: %s", s->cfg.name, err);
@@ -1607,6 +1632,7 @@ static void *sender_main(void *arg)
             buf_free(&raw);
     }
     srcs_reset(s, 0);
+    grave_clear(s);
     free(s->srcs);
     s->srcs = NULL;
     s->nsrcs = 0;
