@@ -117,6 +117,7 @@ typedef struct lenc_syslog_opts {
     int facility;      /* 0..23 */
     int bom;           /* 1: MSG is MSG-UTF8 (BOM + UTF-8) */
     const char *sd_id; /* SD-ID of the tag element, "berth@32473" */
+    size_t max_msg;    /* MSG cut to this many bytes (at a character); 0: no cut */
 } lenc_syslog_opts;
 
 /* Appends one RFC 6587 octet-counted frame "LEN SP SYSLOG-MSG" for r. */

@@ -5,6 +5,7 @@
  *
  *   log_output sl syslog host=127.0.0.1 port=514 [tls=on ca=FILE]
  *                        [facility=daemon] [bom=off] [sd_id=berth@32473]
+ *                        [max_message=65536]
  *
  * A message:
  *   <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [SD] MSG
@@ -25,7 +26,11 @@
  *   collector reads as text, whereas a BOM shows up as three stray bytes in
  *   many of them (rsyslog keeps it in $msg). bom=on sends MSG-UTF8 (BOM +
  *   UTF-8) for collectors that want the strict form. Newlines and other
- *   control bytes are kept: octet counting frames them safely.
+ *   control bytes are kept: octet counting frames them safely. MSG is cut
+ *   at max_message bytes (64 KiB by default; 0 = never): rsyslog's imtcp
+ *   gives up octet counting for frames over 200000 bytes (its
+ *   maxFrameSize) and misreads the rest of the stream, so an unbounded
+ *   line from one container would cost every later line.
  *
  * syslog over TCP has no acknowledgement: a batch counts as delivered once
  * written fully to the socket (lnet.h: a peer that closed is found before
@@ -174,7 +179,14 @@ void lenc_syslog(buf *b, const lrec *r, const lenc_syslog_opts *o)
     buf_putc(b, ' ');
     if (o->bom)
         buf_append(b, "\xEF\xBB\xBF", 3);
-    lenc_utf8(b, r->msg, r->msg_len);
+    size_t mlen_in = r->msg_len;
+    if (o->max_msg && mlen_in > o->max_msg) {
+        /* cut before a character, not inside one */
+        mlen_in = o->max_msg;
+        while (mlen_in > 0 && ((unsigned char)r->msg[mlen_in] & 0xC0) == 0x80)
+            mlen_in--;
+    }
+    lenc_utf8(b, r->msg, mlen_in);
 
     /* "LEN " in front of the message, then close the gap */
     size_t mlen = b->len - start;
@@ -197,7 +209,8 @@ typedef struct syslog_out {
 } syslog_out;
 
 static const char *const syslog_keys[] = {
-    "host", "port", "timeout", "tls", "ca", "tls_verify", "facility", "bom", "sd_id", NULL,
+    "host",     "port", "timeout", "tls",         "ca", "tls_verify",
+    "facility", "bom",  "sd_id",   "max_message", NULL,
 };
 
 static const char *const facilities[24] = {
@@ -271,9 +284,17 @@ static int syslog_create(const lout_cfg *c, void **state, char *err, size_t errl
                  c->name);
         return -EINVAL;
     }
+    const char *mm = lenc_opt(c, "max_message", "65536");
+    char *end;
+    unsigned long long maxm = strtoull(mm, &end, 10);
+    if (end == mm || *end || maxm > (64ull << 20)) {
+        snprintf(err, errlen, "output %s: max_message: want a byte count (0: no limit)", c->name);
+        return -EINVAL;
+    }
     syslog_out *o = calloc(1, sizeof(*o));
     if (!o)
         return -ENOMEM;
+    o->eo.max_msg = (size_t)maxm;
     snprintf(o->sd_id, sizeof(o->sd_id), "%s", sd);
     o->eo.facility = fac;
     o->eo.bom = bom;

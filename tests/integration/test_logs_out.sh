@@ -218,6 +218,20 @@ t_lo_syslog_rsyslog() {
 	agent_stop
 }
 
+t_lo_syslog_huge_line() {
+	# A 300 KB line is cut to max_message (64 KiB) so rsyslog keeps its
+	# octet-counted framing: the numbered lines after it all arrive.
+	lo_rsyslog
+	lo_agent "syslog host=127.0.0.1 port=$LO_PORT"
+	ctr_run lo-syshuge -- sh -c 'head -c 300000 /dev/zero | tr "\\0" x; echo; seq 1 5000; sleep 600' >/dev/null
+	wait_for 60 lo_has_all lo-syshuge 5000 || fail "lines after a huge one lost"
+	if grep -q 'Framing Error' "$LO_DIR/rsyslog.log"; then
+		show_file "$LO_DIR/rsyslog.log" rsyslog
+		fail "rsyslog lost the framing"
+	fi
+	agent_stop
+}
+
 t_lo_syslog_tls() {
 	# syslog over TLS (RFC 5425 framing) into rsyslog's TLS input: the
 	# certificate is checked against ca= and the IP; every line arrives.

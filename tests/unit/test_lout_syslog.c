@@ -101,13 +101,30 @@ static void test_syslog_huge(void **state)
     buf_free(&b);
 }
 
+static void test_syslog_max_message(void **state)
+{
+    /* cut at 5 bytes would split the 2-byte character at 4..5: cut before */
+    lrec r = fx_bare("abcd\xc3\xa9xyz", 9);
+    r.path = "";
+    lenc_syslog_opts o = {.facility = 3, .sd_id = "x@1", .max_msg = 5};
+    buf b = BUF_INIT;
+    lenc_syslog(&b, &r, &o);
+    const char *m = frame_msg(&b);
+    assert_string_equal(strrchr(m, ']') + 2, "abcd");
+    buf_reset(&b);
+    o.max_msg = 6;
+    lenc_syslog(&b, &r, &o);
+    m = frame_msg(&b);
+    assert_string_equal(strrchr(m, ']') + 2, "abcd\xc3\xa9");
+    buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_syslog_exact),
-        cmocka_unit_test(test_syslog_stderr_file_bom),
-        cmocka_unit_test(test_syslog_escaping),
-        cmocka_unit_test(test_syslog_huge),
+        cmocka_unit_test(test_syslog_exact),       cmocka_unit_test(test_syslog_stderr_file_bom),
+        cmocka_unit_test(test_syslog_escaping),    cmocka_unit_test(test_syslog_huge),
+        cmocka_unit_test(test_syslog_max_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
