@@ -101,9 +101,10 @@ size_t lenc_loki_push(buf *b, const lrec *recs, size_t n, size_t *stream_of);
 /* Appends the label set of r as Loki prints it: {host="a", stream="stdout"}. */
 void lenc_loki_labels(buf *b, const lrec *r);
 /* Given a 400 reply body, marks st[i] LOUT_REJECT for each record whose
- * stream's label set the body names ("... for stream: {...}") and LOUT_OK
- * for the others (Loki stored them); when the body names no stream, every
- * record is rejected. Returns the number rejected. */
+ * stream's label set the body names (as Loki prints it: "... for stream:
+ * {...}" or "... for stream {...}") and LOUT_OK for the others (Loki stored
+ * them); when the body names no stream, every record is rejected. Returns
+ * the number rejected. */
 size_t lenc_loki_400(const char *body, size_t len, const lrec *recs, size_t n, uint8_t *st);
 
 /* ---- GELF 1.1 (out_gelf.c) ------------------------------------------------ */

@@ -226,26 +226,20 @@ size_t lenc_loki_push(buf *b, const lrec *recs, size_t n, size_t *stream_of)
 
 size_t lenc_loki_400(const char *body, size_t len, const lrec *recs, size_t n, uint8_t *st)
 {
-    static const char marker[] = "for stream: ";
-    size_t rejected = 0, named = 0;
+    /* Loki names a stream by its label set as Prometheus prints it, after
+     * "for stream: " (out of order, too old) or "for stream " (line too
+     * long), so the label text itself is what is looked for. */
+    size_t rejected = 0;
     buf lab = BUF_INIT;
     buf text = BUF_INIT;
     buf_append(&text, body, len); /* NUL-terminated copy for strstr */
-    for (size_t i = 0; i < n; i++)
-        st[i] = LOUT_OK;
-    if (strstr(text.data, marker)) {
-        for (size_t i = 0; i < n; i++) {
-            buf_reset(&lab);
-            buf_puts(&lab, marker);
-            lenc_loki_labels(&lab, &recs[i]);
-            if (strstr(text.data, lab.data)) {
-                st[i] = LOUT_REJECT;
-                rejected++;
-                named = 1;
-            }
-        }
+    for (size_t i = 0; i < n; i++) {
+        buf_reset(&lab);
+        lenc_loki_labels(&lab, &recs[i]);
+        st[i] = strstr(text.data, lab.data) ? LOUT_REJECT : LOUT_OK;
+        rejected += st[i] == LOUT_REJECT;
     }
-    if (!named) {
+    if (rejected == 0) {
         for (size_t i = 0; i < n; i++)
             st[i] = LOUT_REJECT;
         rejected = n;

@@ -124,6 +124,15 @@ static void test_400_per_stream(void **state)
     assert_int_equal(st[0], LOUT_OK);
     assert_int_equal(st[1], LOUT_REJECT);
     assert_int_equal(st[2], LOUT_OK);
+    /* "line too long" names the stream without a colon */
+    const char *toolong = "max line size (256KB) exceeded while adding (300KB) size line for "
+                          "stream {compose_project=\"shop\", compose_service=\"front\", "
+                          "container_name=\"web\", host=\"h1\", image=\"nginx:1.25\", "
+                          "stream=\"stdout\"}";
+    assert_int_equal(lenc_loki_400(toolong, strlen(toolong), r, 3, st), 2);
+    assert_int_equal(st[0], LOUT_REJECT);
+    assert_int_equal(st[1], LOUT_OK);
+    assert_int_equal(st[2], LOUT_REJECT);
     /* a 400 naming no stream (bad request as a whole): all rejected */
     const char *other = "error parsing labels: unexpected end";
     assert_int_equal(lenc_loki_400(other, strlen(other), r, 3, st), 3);
