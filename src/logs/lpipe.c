@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <glob.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -837,10 +838,20 @@ static void add_input(lpipe *p, const char *key, const char *path, int fd, const
             if (fd >= 0 && fd != in->t.fd)
                 close(fd);
         } else {
+            /* rotated away while berth was stopped: every rotated file
+             * still there is newer, so go on from the oldest of them */
+            if (fd >= 0)
+                close(fd);
+            fd = -1;
+            if (ltail_open_oldest(&in->t) == 0) {
+                resumed = 1;
+                in->t.gaps++;
+            }
             log_warn("logs",
-                     "%s: the checkpointed file (inode %llu) is gone; reading %s from "
-                     "its start",
-                     key, (unsigned long long)ck->pos.ino, path);
+                     "%s: the checkpointed file (inode %llu) was rotated away while berth was "
+                     "stopped: lines may be lost (berth_logs_rotation_gaps_total); going on "
+                     "with the oldest file left (inode %llu)",
+                     key, (unsigned long long)ck->pos.ino, (unsigned long long)in->t.ino);
         }
     }
     if (!resumed) {
@@ -1149,9 +1160,30 @@ static void enqueue(lpipe *p, lmsg *m)
     pthread_mutex_unlock(&p->qmu);
 }
 
+/* Whether a container is followed: logs_containers (name globs) and the
+ * label berth.logs=off. */
+static int ctr_wanted(const lpipe *p, const char *name, const bmeta *m)
+{
+    const char *v = m ? bmeta_label(m, "berth.logs") : NULL;
+    if (v && (strcmp(v, "off") == 0 || strcmp(v, "false") == 0 || strcmp(v, "0") == 0))
+        return 0;
+    if (!p->o.containers || !p->o.containers[0])
+        return 1;
+    char tmp[512];
+    snprintf(tmp, sizeof(tmp), "%s", p->o.containers);
+    char *save = NULL;
+    for (char *g = strtok_r(tmp, ", ", &save); g; g = strtok_r(NULL, ", ", &save))
+        if (name && fnmatch(g, name, 0) == 0)
+            return 1;
+    return 0;
+}
+
 /* Opens a container's log at once, then asks the engine for its tags. */
 static void watch_add(lpipe *p, const char *id, const char *name, const bmeta *listed)
 {
+    /* a name filter is checked before anything is opened */
+    if (p->o.containers && p->o.containers[0] && name && name[0] && !ctr_wanted(p, name, NULL))
+        return;
     lmsg *m = calloc(1, sizeof(*m));
     if (!m)
         abort();
@@ -1175,6 +1207,13 @@ static void watch_add(lpipe *p, const char *id, const char *name, const bmeta *l
             snprintf(m->path, sizeof(m->path), "%s", lp);
             m->fd = open(m->path, O_RDONLY | O_CLOEXEC);
         }
+    }
+    if (!ctr_wanted(p, m->m.name, &m->m)) {
+        if (m->fd >= 0)
+            close(m->fd);
+        bmeta_clear(&m->m);
+        free(m);
+        return;
     }
     if (m->fd < 0 && !m->m.log_path[0] && m->m.state[0]) {
         /* inspected, running, no json-file log: another log driver */

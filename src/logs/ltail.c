@@ -106,6 +106,20 @@ int ltail_resume(ltail *t, const ltail_pos *pos)
     return -ENOENT;
 }
 
+int ltail_open_oldest(ltail *t)
+{
+    for (int k = LTAIL_MAX_ROT; k >= 1; k--) {
+        char p[540];
+        rot_path(t, k, p, sizeof(p));
+        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            set_file(t, fd, 0);
+            return 0;
+        }
+    }
+    return ltail_open(t);
+}
+
 int ltail_resume_fd(ltail *t, int fd, const ltail_pos *pos)
 {
     struct stat st;
