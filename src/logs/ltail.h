@@ -26,8 +26,9 @@
 
 #include "util/buf.h"
 
-#define LTAIL_FP_MAX  256
-#define LTAIL_MAX_ROT 9
+#define LTAIL_FP_MAX    256
+#define LTAIL_MAX_ROT   9
+#define LTAIL_CHUNK_MIN (16u << 10)
 
 typedef struct ltail_pos {
     uint64_t dev, ino, off;
@@ -46,6 +47,7 @@ typedef struct ltail {
     size_t line_max;
     int skip_to_nl;
     int flush_tail; /* return the unterminated rest as a line */
+    size_t chunk;   /* next read size (grows while reads come back full) */
     /* counters */
     uint64_t rotations, copytruncates, cut, gaps;
 } ltail;
