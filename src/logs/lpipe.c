@@ -191,7 +191,7 @@ struct lpipe {
     char host[256];
     char host_root[256];
     char ddir[512]; /* docker containers dir under host_root */
-    volatile int stop;
+    int stop;       /* set once by lpipe_stop; read with stopping() */
 
     pthread_mutex_t mu; /* metrics, inputs list for rendering */
     lin **ins;
@@ -226,6 +226,11 @@ struct lpipe {
     int ifd;          /* inotify: wakes the reader when a watched directory changes */
     uint64_t wakeups; /* inotify wakeups (under mu) */
 };
+
+static int stopping(const lpipe *p)
+{
+    return __atomic_load_n(&p->stop, __ATOMIC_ACQUIRE);
+}
 
 /* ------------------------------------------------------------------ */
 /* config */
@@ -1078,7 +1083,7 @@ static void *reader_main(void *arg)
     lpipe *p = arg;
     int64_t last_glob = 0;
     int dirty = 1;
-    while (!p->stop) {
+    while (!stopping(p)) {
         handle_queue(p);
         if (mono_ms() - last_glob >= 2000) {
             scan_globs(p);
@@ -1138,7 +1143,7 @@ static void *reader_main(void *arg)
             pthread_mutex_unlock(&p->mu);
             dirty = 1;
         }
-        if (!total && !p->stop)
+        if (!total && !stopping(p))
             idle_wait(p);
     }
     commit(p);
@@ -1229,7 +1234,7 @@ static void watch_add(lpipe *p, const char *id, const char *name, const bmeta *l
 static int on_event(const dk_event *ev, void *arg)
 {
     lpipe *p = arg;
-    if (p->stop)
+    if (stopping(p))
         return 1;
     if (strcmp(ev->action, "start") == 0) {
         watch_add(p, ev->id, ev->name, NULL);
@@ -1249,7 +1254,7 @@ static void *watcher_main(void *arg)
 {
     lpipe *p = arg;
     int synced = 0;
-    while (!p->stop) {
+    while (!stopping(p)) {
         char err[512];
         /* events from a second before the list, so nothing started between
          * the two is missed (a container seen twice is added once) */
@@ -1260,7 +1265,7 @@ static void *watcher_main(void *arg)
             if (ratelim_ok(&p->rl_io))
                 log_warn("logs", "docker: %s (retrying)", err);
         } else {
-            for (size_t i = 0; i < n && !p->stop; i++)
+            for (size_t i = 0; i < n && !stopping(p); i++)
                 watch_add(p, list[i].id, list[i].name, &list[i]);
             for (size_t i = 0; i < n; i++)
                 bmeta_clear(&list[i]);
@@ -1275,12 +1280,12 @@ static void *watcher_main(void *arg)
                 synced = 1;
             }
             int rc = dk_events(p->dk, since, on_event, p, err, sizeof(err));
-            if (rc == -ECANCELED || p->stop)
+            if (rc == -ECANCELED || stopping(p))
                 break;
             if (ratelim_ok(&p->rl_io))
                 log_warn("logs", "docker events: %s (reconnecting)", err);
         }
-        for (int i = 0; i < 10 && !p->stop; i++)
+        for (int i = 0; i < 10 && !stopping(p); i++)
             usleep(100000);
     }
     return NULL;
@@ -1449,12 +1454,12 @@ static void srcs_load(lsend *s, uint64_t seg, uint64_t upto)
 
 static int sleep_ms_unless_stop(lpipe *p, int64_t ms)
 {
-    while (ms > 0 && !p->stop) {
+    while (ms > 0 && !stopping(p)) {
         int64_t step = ms > 100 ? 100 : ms;
         usleep((useconds_t)step * 1000);
         ms -= step;
     }
-    return p->stop;
+    return stopping(p);
 }
 
 static int64_t jitter(int64_t ms, unsigned *seed)
@@ -1479,7 +1484,7 @@ static int send_all(lsend *s, lrec *recs, size_t n, unsigned *seed)
     int64_t backoff = 100;
     int rc = 0;
     while (m) {
-        if (p->stop) {
+        if (stopping(p)) {
             rc = -1;
             break;
         }
@@ -1555,7 +1560,7 @@ static void *sender_main(void *arg)
     size_t fcap = 0;
     if (!recs || !foff)
         abort();
-    while (!p->stop) {
+    while (!stopping(p)) {
         s->cur = cur;
         uint64_t behind = lbuf_behind(s->b, &cur);
         pthread_mutex_lock(&p->mu);
@@ -1989,7 +1994,7 @@ void lpipe_stop(lpipe *p)
 {
     if (!p)
         return;
-    p->stop = 1;
+    __atomic_store_n(&p->stop, 1, __ATOMIC_RELEASE);
     if (p->dk)
         dk_cancel(p->dk);
     if (p->watcher_on)
