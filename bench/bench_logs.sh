@@ -17,7 +17,10 @@
 #    berth_logs_output_records_sent_total reaches the input's line count;
 #    CPU is berth's user+system time from /proc at that moment, so
 #    "MB/s per CPU second" = input MB / CPU seconds.
-# 2. Memory with a backlog. The output's file is in a directory that does
+# 2. Latency: one line appended to an idle plain file every ~50 ms, the
+#    time until it is in the output file (20 samples; median and max),
+#    with berth's defaults (inotify wakeups, fsync on).
+# 3. Memory with a backlog. The output's file is in a directory that does
 #    not exist, so every send fails and is retried with backoff while the
 #    reader fills the disk buffer with BACKLOG_MB of input; RSS (VmRSS and
 #    VmHWM) is read once the buffer holds it all.
@@ -116,6 +119,31 @@ run_berth() { # LABEL FSYNC(on|off)
 echo "# tool                   wall       throughput       lines/s         CPU        per CPU s    CPU/GB"
 run_berth "berth (fsync on)" on
 run_berth "berth (fsync off)" off
+
+# ---- latency of one line on an idle input
+lat_dir=$W/lat
+mkdir -p "$lat_dir/in"
+: >"$lat_dir/in/a.log"
+port=$(free_port)
+"$BERTH_BIN" agent --only logs --no-docker --listen "127.0.0.1:$port" \
+	--logs-buffer-dir "$lat_dir/buf" --log-files "$lat_dir/in/*.log" \
+	--log-output "out file path=$lat_dir/out.ndjson" 2>"$lat_dir/agent.log" &
+PID=$!
+sleep 1
+lats=()
+for ((i = 0; i < 20; i++)); do
+	t0=$(date +%s%N)
+	echo "lat-$i" >>"$lat_dir/in/a.log"
+	until grep -q "\"lat-$i\"" "$lat_dir/out.ndjson" 2>/dev/null; do sleep 0.001; done
+	t1=$(date +%s%N)
+	lats+=($(((t1 - t0) / 1000)))
+	sleep 0.05
+done
+kill "$PID"
+wait "$PID" 2>/dev/null || true
+PID=
+printf '%s\n' "${lats[@]}" | sort -n | awk '{ a[NR] = $1 } END {
+	printf "# latency, line written -> in the output file (fsync on): median %.1f ms, max %.1f ms (%d samples)\n", a[int((NR + 1) / 2)] / 1000, a[NR] / 1000, NR }'
 
 # ---- memory with a backlog
 if [ "$BACKLOG_MB" -gt 0 ]; then

@@ -67,7 +67,8 @@ static void agent_usage(FILE *f)
                "  --logs-buffer-dir DIR    log buffers and checkpoints (/var/lib/berth/logs)\n"
                "  --logs-buffer-max SIZE   disk buffer per output (default 1G)\n"
                "  --logs-full-policy P     pause (default) or drop_oldest\n"
-               "  --log-files GLOBS        plain files to ship, comma-separated globs\n");
+               "  --log-files GLOBS        plain files to ship, comma-separated globs\n"
+               "  --logs-containers GLOBS  only these container names (default all)\n");
 }
 
 static void set_json(httpd_resp *r, int status)
@@ -272,6 +273,7 @@ int cmd_agent(int argc, char **argv)
                          .buffer_max = a.c.logs_buffer_max,
                          .full_policy = a.c.logs_full_policy,
                          .files = a.c.log_files,
+                         .containers = a.c.logs_containers,
                          .outputs = outs,
                          .n_outputs = a.c.n_log_output,
                          .label_allow = a.c.label_allow,

@@ -61,6 +61,7 @@ int cmd_config_flag(cfg *c, int argc, char **argv, int *i)
                                        "logs_fsync",
                                        "logs_line_max",
                                        "log_files",
+                                       "logs_containers",
                                        "log_output",
                                        "only",
                                        "config",

@@ -485,7 +485,8 @@ uint64_t lbuf_used(lbuf *b)
     for (size_t i = 0; i < b->nsegs; i++)
         u += b->segs[i].size;
     pthread_mutex_unlock(&b->mu);
-    return u + b->wbuf.len;
+    /* not wbuf.len: that belongs to the writer, and is at most 1 MiB */
+    return u;
 }
 
 uint64_t lbuf_drop_oldest(lbuf *b, uint64_t *bytes)

@@ -1,17 +1,19 @@
 /*
- * lpipe: the log pipeline's threads and the glue between them. See lpipe.h
- * for the durability protocol, ltail.h for following files, lbuf.h for the
- * disk buffer, lout.h for outputs.
+ * lpipe: the log pipeline's threads and the glue between them: the reader,
+ * the checkpoint, metrics, start and stop here; the Docker watcher in
+ * lwatch.c, the senders in lsend.c, their shared types in lpipe_int.h. See
+ * lpipe.h for the durability protocol, ltail.h for following files, lbuf.h
+ * for the disk buffer, lout.h for outputs.
  *
  * Threads:
- *  - docker watcher: lists containers, then follows /events; on "start" it
+ *  - docker watcher (lwatch.c): lists containers, then follows /events; on "start" it
  *    opens the container's log file at once (so a container removed a
  *    moment later can still be read through the open descriptor), inspects
  *    it for tags and queues it for the reader; on "destroy" it queues a
  *    removal (the reader drains the file to its end, then forgets it);
  *  - reader: polls every input, parses lines, appends records to every
  *    output's buffer, checkpoints (see lpipe.h), publishes;
- *  - one sender per output.
+ *  - one sender per output (lsend.c).
  * The queue from the watcher to the reader and the metrics are the only
  * shared state, each under its own mutex.
  *
@@ -27,66 +29,43 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <glob.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <pthread.h>
-#include <regex.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "docker/docker.h"
-#include "logs/lbuf.h"
-#include "logs/lout.h"
 #include "logs/lparse.h"
-#include "logs/lrec.h"
-#include "logs/ltail.h"
+#include "logs/lpipe_int.h"
 #include "util/log.h"
-
-#define SRC_FLAG_JSON 1u
-#define READ_CHUNK    (1u << 20)
-#define CYCLE_BYTES   (32u << 20)
-#define MAX_LABELS    32
-#define CK_MAGIC      "berth-logs-state 1"
-
-/* Join slots: Docker partial lines of stream s in PJ(s), multiline groups
- * of stream s in ML(s); s is LREC_STDOUT, LREC_STDERR or LREC_FILE. */
-#define NJOIN 6
-#define PJ(s) ((s)-1)
-#define ML(s) (2 + (s))
 
 /* ------------------------------------------------------------------ */
 /* time, rate-limited logging */
 
-static int64_t now_ns(void)
+int64_t lpipe_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static int64_t mono_ms(void)
+int64_t lpipe_mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* At most one message per kind per 10 s; the counters carry the rest. */
-typedef struct ratelim {
-    int64_t last_ms;
-    uint64_t suppressed;
-} ratelim;
-
-static int ratelim_ok(ratelim *r)
+int lpipe_ratelim_ok(ratelim *r)
 {
-    int64_t t = mono_ms();
+    int64_t t = lpipe_mono_ms();
     if (r->last_ms && t - r->last_ms < 10000) {
         r->suppressed++;
         return 0;
@@ -94,137 +73,6 @@ static int ratelim_ok(ratelim *r)
     r->last_ms = t;
     return 1;
 }
-
-/* ------------------------------------------------------------------ */
-/* inputs */
-
-typedef struct lin {
-    char key[600]; /* "c:<id>" or "f:<path>" */
-    int is_ctr;
-    int jsonfile; /* lines are Docker json-file (containers, json-file: globs) */
-    uint32_t src;
-    uint64_t seg_emitted[LPIPE_MAX_OUT];
-    /* tags */
-    char cid[65], name[128], image[256], image_id[80];
-    char cproj[128], csvc[128], ssvc[128], stask[160];
-    char *lab[MAX_LABELS * 2];
-    size_t nlab;
-    int json;
-    int has_ml;
-    regex_t ml;
-    ltail t;
-    ltail_pos ck_pos;  /* position in the last checkpoint written */
-    ltail_pos ck_next; /* position in the checkpoint being written */
-    /* partial (docker) and multiline joins, per stream */
-    buf join[NJOIN];
-    int join_on[NJOIN];
-    int join_trunc[NJOIN];
-    int64_t join_ts[NJOIN];
-    uint64_t join_pos[NJOIN]; /* offset of the first piece (for the checkpoint) */
-    uint64_t join_ino[NJOIN]; /* ... in this file */
-    int64_t join_last_ms[NJOIN];
-    int removed; /* container gone: drain, then forget */
-    int done;
-    /* metrics: the reader's own counters, and a copy under lpipe.mu
-     * published once per cycle for /metrics */
-    uint64_t recs, bytes, perr, trunc;
-    int64_t last_ts;
-    uint64_t pub_recs, pub_bytes, pub_lag;
-    int64_t pub_last_ts;
-} lin;
-
-typedef struct ckent {
-    char key[600];
-    ltail_pos pos;
-    int claimed;
-} ckent;
-
-/* A message from the docker watcher to the reader. */
-typedef struct lmsg {
-    struct lmsg *next;
-    int kind; /* 1 add, 2 remove, 3 initial sync done */
-    int fd;
-    bmeta m;
-    char path[512];
-} lmsg;
-
-/* ------------------------------------------------------------------ */
-/* outputs */
-
-typedef struct lsrc {
-    int used;
-    char *str[10];
-    lrec_kv *lab;
-    size_t nlab;
-    unsigned flags;
-} lsrc;
-
-typedef struct lsend {
-    struct lpipe *p;
-    int idx;
-    lout_cfg cfg;
-    const lout_ops *ops;
-    void *state;
-    lbuf *b;
-    pthread_t th;
-    int started;
-    size_t batch_records, batch_bytes;
-    int64_t retry_max_ms;
-    /* source table of the current segment */
-    lsrc *srcs;
-    size_t nsrcs;
-    uint64_t srcs_seg;
-    lsrc *grave; /* replaced definitions still referenced by the batch */
-    size_t ngrave;
-    ratelim rl_reject, rl_err;
-    /* metrics (under p->mu) */
-    uint64_t sent, sent_bytes, retried, rejected, dropped, errors, batches;
-    int64_t oldest_unsent_ts;
-    uint64_t behind;
-    lbuf_pos cur; /* sender's position (sender thread only) */
-} lsend;
-
-struct lpipe {
-    lpipe_opts o;
-    char dir[512];
-    char host[256];
-    char host_root[256];
-    char ddir[512]; /* docker containers dir under host_root */
-    volatile int stop;
-
-    pthread_mutex_t mu; /* metrics, inputs list for rendering */
-    lin **ins;
-    size_t nins, cap;
-    ckent *ck;
-    size_t nck;
-    int synced;
-    uint64_t seq;
-    uint32_t next_src;
-
-    lsend out[LPIPE_MAX_OUT];
-    size_t nout;
-
-    pthread_mutex_t qmu;
-    lmsg *qhead, *qtail;
-
-    pthread_t reader, watcher;
-    int reader_on, watcher_on;
-    dk_client *dk;
-
-    buf scratch, payload;
-    ratelim rl_perr, rl_utf8, rl_trunc, rl_drop, rl_io;
-
-    /* global counters (under mu) */
-    uint64_t parse_errors, invalid_utf8, truncated, dropped, dropped_bytes, rotations,
-        copytruncates, partial_joined, paused_cycles, ck_writes, gaps;
-    int paused;
-    uint64_t emitted;                 /* records since the last commit (reader only) */
-    int write_failed;                 /* a buffer append failed since the last commit */
-    lbuf_pos last_end[LPIPE_MAX_OUT]; /* ends in the last checkpoint */
-    dk_client *dk2;                   /* list and inspect (dk is busy with /events) */
-    int ifd;          /* inotify: wakes the reader when a watched directory changes */
-    uint64_t wakeups; /* inotify wakeups (under mu) */
-};
 
 /* ------------------------------------------------------------------ */
 /* config */
@@ -437,7 +285,7 @@ static int ck_write(lpipe *p, const lbuf_pos *ends)
             if (!p->ins[i]->done)
                 p->ins[i]->ck_pos = p->ins[i]->ck_next;
 out:
-    if (rc < 0 && ratelim_ok(&p->rl_io))
+    if (rc < 0 && lpipe_ratelim_ok(&p->rl_io))
         log_error("logs", "%s: cannot write the checkpoint: %s", path, strerror(-rc));
     buf_free(&b);
     pthread_mutex_lock(&p->mu);
@@ -508,7 +356,7 @@ static void emit(lpipe *p, lin *in, int stream, int64_t ts, unsigned flags, cons
         p->truncated++;
         in->trunc++;
         pthread_mutex_unlock(&p->mu);
-        if (ratelim_ok(&p->rl_trunc))
+        if (lpipe_ratelim_ok(&p->rl_trunc))
             log_warn("logs",
                      "%s: a line longer than %zu bytes was cut (counted in "
                      "berth_logs_truncated_total)",
@@ -518,7 +366,7 @@ static void emit(lpipe *p, lin *in, int stream, int64_t ts, unsigned flags, cons
         pthread_mutex_lock(&p->mu);
         p->invalid_utf8++;
         pthread_mutex_unlock(&p->mu);
-        if (ratelim_ok(&p->rl_utf8))
+        if (lpipe_ratelim_ok(&p->rl_utf8))
             log_warn("logs",
                      "%s: invalid UTF-8 in a line (shipped, outputs replace it with "
                      "U+FFFD; counted in berth_logs_invalid_utf8_total)",
@@ -554,7 +402,7 @@ static void emit(lpipe *p, lin *in, int stream, int64_t ts, unsigned flags, cons
     return;
 fail:
     p->write_failed = 1;
-    if (ratelim_ok(&p->rl_io))
+    if (lpipe_ratelim_ok(&p->rl_io))
         log_error("logs", "buffer write failed: %s", err);
 }
 
@@ -567,7 +415,7 @@ static void count_perr(lpipe *p, lin *in, const char *what)
     p->parse_errors++;
     in->perr++;
     pthread_mutex_unlock(&p->mu);
-    if (ratelim_ok(&p->rl_perr))
+    if (lpipe_ratelim_ok(&p->rl_perr))
         log_warn("logs",
                  "%s: %s; shipped raw with parse_error (counted in "
                  "berth_logs_parse_errors_total)",
@@ -623,7 +471,7 @@ static void deliver(lpipe *p, lin *in, int s, int64_t ts, unsigned flags, const 
     }
     if (!in->join_trunc[g] || gb->len + len <= p->o.line_max)
         buf_append(gb, msg, len);
-    in->join_last_ms[g] = mono_ms();
+    in->join_last_ms[g] = lpipe_mono_ms();
 }
 
 /* Multiline groups waiting for their next start line are shipped after a
@@ -632,7 +480,7 @@ static void flush_groups(lpipe *p, lin *in, int all)
 {
     if (!in->has_ml)
         return;
-    int64_t t = mono_ms();
+    int64_t t = lpipe_mono_ms();
     for (int s = LREC_STDOUT; s <= LREC_FILE; s++) {
         int g = ML(s);
         if (in->join_on[g] && (all || t - in->join_last_ms[g] >= 1000)) {
@@ -651,7 +499,7 @@ static void process_line(lpipe *p, lin *in, int kind, const char *line, size_t l
     if (kind == LTAIL_UNTERMINATED)
         count_perr(p, in, "unterminated last line");
     if (!in->jsonfile) {
-        deliver(p, in, LREC_FILE, now_ns(), flags, line, len, start_off);
+        deliver(p, in, LREC_FILE, lpipe_now_ns(), flags, line, len, start_off);
         return;
     }
     buf *sc = &p->scratch;
@@ -661,11 +509,11 @@ static void process_line(lpipe *p, lin *in, int kind, const char *line, size_t l
     if (kind != LTAIL_LINE || lp_jsonfile(line, len, sc->data, &jl) < 0) {
         if (kind == LTAIL_LINE)
             count_perr(p, in, "a line that is not json-file JSON");
-        emit(p, in, LREC_STDOUT, now_ns(), flags | LREC_F_PARSE_ERROR, line, len);
+        emit(p, in, LREC_STDOUT, lpipe_now_ns(), flags | LREC_F_PARSE_ERROR, line, len);
         return;
     }
     int s = jl.stream ? jl.stream : LREC_STDOUT;
-    int64_t ts = jl.ts_ns ? jl.ts_ns : now_ns();
+    int64_t ts = jl.ts_ns ? jl.ts_ns : lpipe_now_ns();
     /* Docker partial lines: pieces without '\n' are joined with the next
      * pieces of the same stream */
     int pj = PJ(s);
@@ -743,7 +591,7 @@ static size_t read_input(lpipe *p, lin *in, size_t budget)
             break;
         long r = ltail_fill(&in->t, READ_CHUNK);
         if (r < 0) {
-            if (ratelim_ok(&p->rl_io))
+            if (lpipe_ratelim_ok(&p->rl_io))
                 log_error("logs", "%s: read: %s", in->t.path, strerror((int)-r));
             break;
         }
@@ -837,10 +685,20 @@ static void add_input(lpipe *p, const char *key, const char *path, int fd, const
             if (fd >= 0 && fd != in->t.fd)
                 close(fd);
         } else {
+            /* rotated away while berth was stopped: every rotated file
+             * still there is newer, so go on from the oldest of them */
+            if (fd >= 0)
+                close(fd);
+            fd = -1;
+            if (ltail_open_oldest(&in->t) == 0) {
+                resumed = 1;
+                in->t.gaps++;
+            }
             log_warn("logs",
-                     "%s: the checkpointed file (inode %llu) is gone; reading %s from "
-                     "its start",
-                     key, (unsigned long long)ck->pos.ino, path);
+                     "%s: the checkpointed file (inode %llu) was rotated away while berth was "
+                     "stopped: lines may be lost (berth_logs_rotation_gaps_total); going on "
+                     "with the oldest file left (inode %llu)",
+                     key, (unsigned long long)ck->pos.ino, (unsigned long long)in->t.ino);
         }
     }
     if (!resumed) {
@@ -967,7 +825,7 @@ static void rewind_all(lpipe *p)
     char err[256];
     for (size_t o = 0; o < p->nout; o++)
         if (lbuf_rewind(p->out[o].b, &p->last_end[o], err, sizeof(err)) < 0 &&
-            ratelim_ok(&p->rl_io))
+            lpipe_ratelim_ok(&p->rl_io))
             log_error("logs", "output %s: %s", p->out[o].cfg.name, err);
     for (size_t i = 0; i < p->nins; i++) {
         lin *in = p->ins[i];
@@ -993,7 +851,7 @@ static int commit(lpipe *p)
     int bad = p->write_failed;
     for (size_t o = 0; o < p->nout && !bad; o++)
         if (lbuf_flush(p->out[o].b, &ends[o], err, sizeof(err)) < 0) {
-            if (ratelim_ok(&p->rl_io))
+            if (lpipe_ratelim_ok(&p->rl_io))
                 log_error("logs", "output %s: %s", p->out[o].cfg.name, err);
             bad = 1;
         }
@@ -1067,11 +925,11 @@ static void *reader_main(void *arg)
     lpipe *p = arg;
     int64_t last_glob = 0;
     int dirty = 1;
-    while (!p->stop) {
+    while (!lpipe_stopping(p)) {
         handle_queue(p);
-        if (mono_ms() - last_glob >= 2000) {
+        if (lpipe_mono_ms() - last_glob >= 2000) {
             scan_globs(p);
-            last_glob = mono_ms();
+            last_glob = lpipe_mono_ms();
             if (!p->o.use_docker)
                 p->synced = 1;
         }
@@ -1127,519 +985,10 @@ static void *reader_main(void *arg)
             pthread_mutex_unlock(&p->mu);
             dirty = 1;
         }
-        if (!total && !p->stop)
+        if (!total && !lpipe_stopping(p))
             idle_wait(p);
     }
     commit(p);
-    return NULL;
-}
-
-/* ------------------------------------------------------------------ */
-/* the docker watcher */
-
-static void enqueue(lpipe *p, lmsg *m)
-{
-    m->next = NULL;
-    pthread_mutex_lock(&p->qmu);
-    if (p->qtail)
-        p->qtail->next = m;
-    else
-        p->qhead = m;
-    p->qtail = m;
-    pthread_mutex_unlock(&p->qmu);
-}
-
-/* Opens a container's log at once, then asks the engine for its tags. */
-static void watch_add(lpipe *p, const char *id, const char *name, const bmeta *listed)
-{
-    lmsg *m = calloc(1, sizeof(*m));
-    if (!m)
-        abort();
-    m->kind = 1;
-    snprintf(m->path, sizeof(m->path), "%s/%s/%s-json.log", p->ddir, id, id);
-    m->fd = open(m->path, O_RDONLY | O_CLOEXEC);
-    char err[256];
-    if (dk_inspect(p->dk2, id, &m->m, err, sizeof(err)) < 0) {
-        if (listed)
-            bmeta_copy(&m->m, listed);
-        snprintf(m->m.id, sizeof(m->m.id), "%s", id);
-        if (name && !m->m.name[0])
-            snprintf(m->m.name, sizeof(m->m.name), "%s", name);
-    }
-    if (m->m.log_path[0]) {
-        char lp[512];
-        snprintf(lp, sizeof(lp), "%s%s", p->host_root, m->m.log_path);
-        if (strcmp(lp, m->path) != 0) {
-            if (m->fd >= 0)
-                close(m->fd);
-            snprintf(m->path, sizeof(m->path), "%s", lp);
-            m->fd = open(m->path, O_RDONLY | O_CLOEXEC);
-        }
-    }
-    if (m->fd < 0 && !m->m.log_path[0] && m->m.state[0]) {
-        /* inspected, running, no json-file log: another log driver */
-        log_info("logs", "container %s has no json-file log (log driver?); not followed",
-                 m->m.name);
-        bmeta_clear(&m->m);
-        free(m);
-        return;
-    }
-    enqueue(p, m);
-}
-
-static int on_event(const dk_event *ev, void *arg)
-{
-    lpipe *p = arg;
-    if (p->stop)
-        return 1;
-    if (strcmp(ev->action, "start") == 0) {
-        watch_add(p, ev->id, ev->name, NULL);
-    } else if (strcmp(ev->action, "destroy") == 0) {
-        lmsg *m = calloc(1, sizeof(*m));
-        if (!m)
-            abort();
-        m->kind = 2;
-        m->fd = -1;
-        snprintf(m->m.id, sizeof(m->m.id), "%s", ev->id);
-        enqueue(p, m);
-    }
-    return 0;
-}
-
-static void *watcher_main(void *arg)
-{
-    lpipe *p = arg;
-    int synced = 0;
-    while (!p->stop) {
-        char err[512];
-        /* events from a second before the list, so nothing started between
-         * the two is missed (a container seen twice is added once) */
-        int64_t since = (int64_t)time(NULL) - 1;
-        bmeta *list = NULL;
-        size_t n = 0;
-        if (dk_list(p->dk2, 1, &list, &n, err, sizeof(err)) < 0) {
-            if (ratelim_ok(&p->rl_io))
-                log_warn("logs", "docker: %s (retrying)", err);
-        } else {
-            for (size_t i = 0; i < n && !p->stop; i++)
-                watch_add(p, list[i].id, list[i].name, &list[i]);
-            for (size_t i = 0; i < n; i++)
-                bmeta_clear(&list[i]);
-            free(list);
-            if (!synced) {
-                lmsg *m = calloc(1, sizeof(*m));
-                if (!m)
-                    abort();
-                m->kind = 3;
-                m->fd = -1;
-                enqueue(p, m);
-                synced = 1;
-            }
-            int rc = dk_events(p->dk, since, on_event, p, err, sizeof(err));
-            if (rc == -ECANCELED || p->stop)
-                break;
-            if (ratelim_ok(&p->rl_io))
-                log_warn("logs", "docker events: %s (reconnecting)", err);
-        }
-        for (int i = 0; i < 10 && !p->stop; i++)
-            usleep(100000);
-    }
-    return NULL;
-}
-
-/* ------------------------------------------------------------------ */
-/* the senders */
-
-static uint16_t get16(const char *q)
-{
-    return (uint16_t)((unsigned char)q[0] | (unsigned char)q[1] << 8);
-}
-
-static void lsrc_free(lsrc *x)
-{
-    for (int k = 0; k < 10; k++)
-        free(x->str[k]);
-    for (size_t k = 0; k < x->nlab; k++) {
-        free((char *)x->lab[k].key);
-        free((char *)x->lab[k].val);
-    }
-    free(x->lab);
-    memset(x, 0, sizeof(*x));
-}
-
-static void grave_clear(lsend *s)
-{
-    for (size_t i = 0; i < s->ngrave; i++)
-        lsrc_free(&s->grave[i]);
-    free(s->grave);
-    s->grave = NULL;
-    s->ngrave = 0;
-}
-
-static void srcs_reset(lsend *s, uint64_t seg)
-{
-    for (size_t i = 0; i < s->nsrcs; i++) {
-        lsrc *x = &s->srcs[i];
-        if (!x->used)
-            continue;
-        for (int k = 0; k < 10; k++)
-            free(x->str[k]);
-        for (size_t k = 0; k < x->nlab; k++) {
-            free((char *)x->lab[k].key);
-            free((char *)x->lab[k].val);
-        }
-        free(x->lab);
-        memset(x, 0, sizeof(*x));
-    }
-    s->srcs_seg = seg;
-}
-
-static char *dup_n(const char *q, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (!d)
-        abort();
-    memcpy(d, q, n);
-    d[n] = '\0';
-    return d;
-}
-
-/* Defines a source from an 'S' payload; bounds-checked (disk data). */
-static void src_define(lsend *s, const char *q, size_t len)
-{
-    if (len < 6)
-        return;
-    uint32_t id;
-    memcpy(&id, q + 1, 4);
-    if (id > 1000000)
-        return;
-    if (id >= s->nsrcs) {
-        size_t nn = id + 64;
-        lsrc *n = realloc(s->srcs, nn * sizeof(*n));
-        if (!n)
-            abort();
-        memset(n + s->nsrcs, 0, (nn - s->nsrcs) * sizeof(*n));
-        s->srcs = n;
-        s->nsrcs = nn;
-    }
-    lsrc tmp;
-    memset(&tmp, 0, sizeof(tmp));
-    tmp.flags = (unsigned char)q[5];
-    size_t i = 6;
-    for (int k = 0; k < 10; k++) {
-        if (i + 2 > len)
-            goto bad;
-        size_t l = get16(q + i);
-        if (i + 2 + l > len)
-            goto bad;
-        tmp.str[k] = dup_n(q + i + 2, l);
-        i += 2 + l;
-    }
-    if (i + 2 > len)
-        goto bad;
-    size_t nl = get16(q + i);
-    i += 2;
-    tmp.lab = calloc(nl ? nl : 1, sizeof(lrec_kv));
-    if (!tmp.lab)
-        abort();
-    for (size_t k = 0; k < nl; k++) {
-        const char *kv[2];
-        size_t kl[2];
-        for (int j = 0; j < 2; j++) {
-            if (i + 2 > len)
-                goto bad;
-            kl[j] = get16(q + i);
-            if (i + 2 + kl[j] > len)
-                goto bad;
-            kv[j] = dup_n(q + i + 2, kl[j]);
-            i += 2 + kl[j];
-        }
-        tmp.lab[k] = (lrec_kv){kv[0], kl[0], kv[1], kl[1]};
-        tmp.nlab++;
-    }
-    tmp.used = 1;
-    lsrc *old = &s->srcs[id];
-    if (old->used) {
-        /* redefined inside a batch (after a rewind): records already
-         * decoded point at the old strings, free them after the send */
-        lsrc *g = realloc(s->grave, (s->ngrave + 1) * sizeof(*g));
-        if (!g)
-            abort();
-        s->grave = g;
-        s->grave[s->ngrave++] = *old;
-    }
-    *old = tmp;
-    return;
-bad:
-    for (int k = 0; k < 10; k++)
-        free(tmp.str[k]);
-    for (size_t k = 0; k < tmp.nlab; k++) {
-        free((char *)tmp.lab[k].key);
-        free((char *)tmp.lab[k].val);
-    }
-    free(tmp.lab);
-}
-
-/* Sources of segment seg defined before offset upto (a restart in the
- * middle of a segment). */
-static void srcs_load(lsend *s, uint64_t seg, uint64_t upto)
-{
-    srcs_reset(s, seg);
-    buf raw = BUF_INIT;
-    lbuf_pos cur = {seg, 0}, next;
-    char err[256];
-    while (cur.off < upto) {
-        int ch;
-        buf_reset(&raw);
-        int n = lbuf_read(s->b, &cur, upto, &raw, 4u << 20, 100000, &next, &ch, err, sizeof(err));
-        if (n <= 0)
-            break;
-        size_t q = 0;
-        for (int i = 0; i < n; i++) {
-            uint32_t len;
-            memcpy(&len, raw.data + q, 4);
-            const char *pl = raw.data + q + LBUF_HDR;
-            if (pl[0] == 'S')
-                src_define(s, pl, len);
-            q += LBUF_HDR + len;
-        }
-        cur = next;
-    }
-    buf_free(&raw);
-}
-
-static int sleep_ms_unless_stop(lpipe *p, int64_t ms)
-{
-    while (ms > 0 && !p->stop) {
-        int64_t step = ms > 100 ? 100 : ms;
-        usleep((useconds_t)step * 1000);
-        ms -= step;
-    }
-    return p->stop;
-}
-
-static int64_t jitter(int64_t ms, unsigned *seed)
-{
-    /* between 50% and 150% */
-    return ms / 2 + (int64_t)(rand_r(seed) % (unsigned)(ms + 1));
-}
-
-/* Sends recs[0..n) until every record is OK or REJECTed; 0, or -1 when the
- * pipeline stopped first (nothing acknowledged then). */
-static int send_all(lsend *s, lrec *recs, size_t n, unsigned *seed)
-{
-    lpipe *p = s->p;
-    uint8_t *st = malloc(n ? n : 1);
-    size_t *idx = malloc((n ? n : 1) * sizeof(size_t));
-    lrec *sub = malloc((n ? n : 1) * sizeof(lrec));
-    if (!st || !idx || !sub)
-        abort();
-    for (size_t i = 0; i < n; i++)
-        idx[i] = i;
-    size_t m = n;
-    int64_t backoff = 100;
-    int rc = 0;
-    while (m) {
-        if (p->stop) {
-            rc = -1;
-            break;
-        }
-        uint64_t behind = lbuf_behind(s->b, &s->cur);
-        pthread_mutex_lock(&p->mu);
-        s->behind = behind;
-        pthread_mutex_unlock(&p->mu);
-        for (size_t i = 0; i < m; i++)
-            sub[i] = recs[idx[i]];
-        char err[512] = "";
-        memset(st, LOUT_RETRY, m);
-        int r = s->ops->send(s->state, sub, m, st, err, sizeof(err));
-        if (r < 0) {
-            pthread_mutex_lock(&p->mu);
-            s->errors++;
-            s->retried += m;
-            pthread_mutex_unlock(&p->mu);
-            if (ratelim_ok(&s->rl_err))
-                log_warn("logs", "output %s: %s (retrying %zu records in %lld ms)", s->cfg.name,
-                         err[0] ? err : strerror(-r), m, (long long)backoff);
-            sleep_ms_unless_stop(p, jitter(backoff, seed));
-            backoff = backoff * 2 > s->retry_max_ms ? s->retry_max_ms : backoff * 2;
-            continue;
-        }
-        size_t keep = 0;
-        uint64_t ok = 0, okb = 0, rej = 0;
-        for (size_t i = 0; i < m; i++) {
-            if (st[i] == LOUT_OK) {
-                ok++;
-                okb += sub[i].msg_len;
-            } else if (st[i] == LOUT_REJECT) {
-                rej++;
-                if (ratelim_ok(&s->rl_reject))
-                    log_warn("logs",
-                             "output %s rejected a record of %s (%s); dropped, counted "
-                             "in berth_logs_output_rejected_total",
-                             s->cfg.name,
-                             sub[i].container_name[0] ? sub[i].container_name : sub[i].path,
-                             err[0] ? err : "no reason given");
-            } else {
-                idx[keep++] = idx[i];
-            }
-        }
-        pthread_mutex_lock(&p->mu);
-        s->sent += ok;
-        s->sent_bytes += okb;
-        s->rejected += rej;
-        s->retried += keep;
-        pthread_mutex_unlock(&p->mu);
-        m = keep;
-        if (m) {
-            sleep_ms_unless_stop(p, jitter(backoff, seed));
-            backoff = backoff * 2 > s->retry_max_ms ? s->retry_max_ms : backoff * 2;
-        }
-    }
-    free(st);
-    free(idx);
-    free(sub);
-    return rc;
-}
-
-static void *sender_main(void *arg)
-{
-    lsend *s = arg;
-    lpipe *p = s->p;
-    unsigned seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)s;
-    lbuf_pos cur = lbuf_cursor(s->b);
-    srcs_load(s, cur.seg, cur.off);
-    buf raw = BUF_INIT;
-    lrec *recs = calloc(s->batch_records, sizeof(lrec));
-    size_t *foff = calloc(s->batch_records, sizeof(size_t));
-    lrec_kv *fields = NULL;
-    size_t fcap = 0;
-    if (!recs || !foff)
-        abort();
-    while (!p->stop) {
-        s->cur = cur;
-        uint64_t behind = lbuf_behind(s->b, &cur);
-        pthread_mutex_lock(&p->mu);
-        s->behind = behind;
-        if (!behind)
-            s->oldest_unsent_ts = 0;
-        pthread_mutex_unlock(&p->mu);
-        if (!lbuf_wait(s->b, &cur, 500))
-            continue;
-        char err[512];
-        lbuf_pos next;
-        int ch;
-        buf_reset(&raw);
-        int n = lbuf_read(s->b, &cur, UINT64_MAX, &raw, s->batch_bytes, s->batch_records, &next,
-                          &ch, err, sizeof(err));
-        if (n < 0) {
-            if (ratelim_ok(&s->rl_err))
-                log_error("logs", "output %s: buffer read: %s", s->cfg.name, err);
-            sleep_ms_unless_stop(p, 1000);
-            continue;
-        }
-        if (ch) {
-            cur = next;
-            srcs_reset(s, cur.seg);
-            continue;
-        }
-        if (n == 0) {
-            if (next.off != cur.off) { /* skipped a corrupt rest */
-                lbuf_ack(s->b, &next, err, sizeof(err));
-                cur = next;
-            }
-            continue;
-        }
-        if (s->srcs_seg != cur.seg)
-            srcs_reset(s, cur.seg);
-        size_t nr = 0, fused = 0, q = 0;
-        for (int i = 0; i < n; i++) {
-            uint32_t len;
-            memcpy(&len, raw.data + q, 4);
-            const char *pl = raw.data + q + LBUF_HDR;
-            q += LBUF_HDR + len;
-            if (pl[0] == 'S') {
-                src_define(s, pl, len);
-                continue;
-            }
-            if (pl[0] != 'L' || len < 24)
-                continue;
-            uint32_t sid;
-            memcpy(&sid, pl + 4, 4);
-            lrec *r = &recs[nr];
-            memset(r, 0, sizeof(*r));
-            r->stream = (unsigned char)pl[1];
-            r->flags = (unsigned char)pl[2];
-            memcpy(&r->ts_ns, pl + 8, 8);
-            memcpy(&r->seq, pl + 16, 8);
-            r->msg = pl + 24;
-            r->msg_len = len - 24;
-            static const char empty[] = "";
-            const lsrc *src = sid < s->nsrcs && s->srcs[sid].used ? &s->srcs[sid] : NULL;
-            const char **tags[10] = {&r->host,
-                                     &r->container_id,
-                                     &r->container_name,
-                                     &r->image,
-                                     &r->image_id,
-                                     &r->compose_project,
-                                     &r->compose_service,
-                                     &r->swarm_service,
-                                     &r->swarm_task,
-                                     &r->path};
-            for (int k = 0; k < 10; k++)
-                *tags[k] = src ? src->str[k] : empty;
-            if (src) {
-                r->labels = src->lab;
-                r->nlabels = src->nlab;
-            }
-            foff[nr] = SIZE_MAX;
-            if (src && (src->flags & SRC_FLAG_JSON) && r->msg_len && r->msg[0] == '{') {
-                if (fused + 64 > fcap) {
-                    fcap = (fused + 64) * 2;
-                    lrec_kv *nf = realloc(fields, fcap * sizeof(*nf));
-                    if (!nf)
-                        abort();
-                    fields = nf;
-                }
-                int k = lp_json_fields(r->msg, r->msg_len, fields + fused, 64);
-                if (k > 0) {
-                    foff[nr] = fused;
-                    r->nfields = (size_t)k;
-                    fused += (size_t)k;
-                }
-            }
-            if (nr == 0) {
-                pthread_mutex_lock(&p->mu);
-                s->oldest_unsent_ts = r->ts_ns;
-                pthread_mutex_unlock(&p->mu);
-            }
-            nr++;
-        }
-        for (size_t i = 0; i < nr; i++)
-            if (foff[i] != SIZE_MAX)
-                recs[i].fields = fields + foff[i];
-        int sr = nr ? send_all(s, recs, nr, &seed) : 0;
-        grave_clear(s);
-        if (sr < 0)
-            break; /* stopping: not acknowledged, sent again after restart */
-        if (lbuf_ack(s->b, &next, err, sizeof(err)) < 0 && ratelim_ok(&s->rl_err))
-            log_error("logs", "output %s: %s", s->cfg.name, err);
-        cur = next;
-        pthread_mutex_lock(&p->mu);
-        s->batches++;
-        pthread_mutex_unlock(&p->mu);
-        if (raw.cap > (16u << 20))
-            buf_free(&raw);
-    }
-    srcs_reset(s, 0);
-    grave_clear(s);
-    free(s->srcs);
-    s->srcs = NULL;
-    s->nsrcs = 0;
-    buf_free(&raw);
-    free(recs);
-    free(foff);
-    free(fields);
     return NULL;
 }
 
@@ -1683,7 +1032,7 @@ void lpipe_render_prom(lpipe *p, buf *b)
 {
     if (!p)
         return;
-    int64_t now = now_ns();
+    int64_t now = lpipe_now_ns();
     pthread_mutex_lock(&p->mu);
     static const struct {
         const char *name, *type, *help;
@@ -1926,13 +1275,13 @@ int lpipe_start(const lpipe_opts *o, lpipe **out, char *err, size_t errlen)
         if ((rc = dk_client_new(o->docker_host, &p->dk, err, errlen)) < 0 ||
             (rc = dk_client_new(o->docker_host, &p->dk2, err, errlen)) < 0)
             goto fail;
-        if (pthread_create(&p->watcher, NULL, watcher_main, p) == 0)
+        if (pthread_create(&p->watcher, NULL, lpipe_watcher_main, p) == 0)
             p->watcher_on = 1;
     }
     if (pthread_create(&p->reader, NULL, reader_main, p) == 0)
         p->reader_on = 1;
     for (size_t i = 0; i < p->nout; i++)
-        if (pthread_create(&p->out[i].th, NULL, sender_main, &p->out[i]) == 0)
+        if (pthread_create(&p->out[i].th, NULL, lpipe_sender_main, &p->out[i]) == 0)
             p->out[i].started = 1;
     log_info("logs",
              "log pipeline: %zu output%s, buffers in %s (max %llu bytes each, %s when "
@@ -1950,7 +1299,7 @@ void lpipe_stop(lpipe *p)
 {
     if (!p)
         return;
-    p->stop = 1;
+    __atomic_store_n(&p->stop, 1, __ATOMIC_RELEASE);
     if (p->dk)
         dk_cancel(p->dk);
     if (p->watcher_on)

@@ -37,6 +37,7 @@ typedef struct lpipe_opts {
     uint64_t buffer_max;        /* bytes per output buffer */
     int full_policy;            /* LPIPE_FULL_* */
     const char *files;          /* comma-separated globs, or "" */
+    const char *containers;     /* comma-separated container name globs; NULL or "" = all */
     const char *const *outputs; /* "NAME TYPE k=v ..." lines; none = file output */
     size_t n_outputs;
     const char *const *label_allow;

@@ -106,6 +106,20 @@ int ltail_resume(ltail *t, const ltail_pos *pos)
     return -ENOENT;
 }
 
+int ltail_open_oldest(ltail *t)
+{
+    for (int k = LTAIL_MAX_ROT; k >= 1; k--) {
+        char p[540];
+        rot_path(t, k, p, sizeof(p));
+        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            set_file(t, fd, 0);
+            return 0;
+        }
+    }
+    return ltail_open(t);
+}
+
 int ltail_resume_fd(ltail *t, int fd, const ltail_pos *pos)
 {
     struct stat st;
@@ -135,18 +149,28 @@ long ltail_fill(ltail *t, size_t max)
         t->rd.len -= t->rd_start;
         t->rd_start = 0;
     }
-    buf_reserve(&t->rd, max);
+    /* Reads grow from 16 KiB to max while they come back full, so an idle
+     * or slow input holds a small buffer and a busy one reads in big
+     * chunks; at the end of the data the buffer is given back. Memory per
+     * input is then about what it has pending, not max. */
+    size_t chunk = t->chunk ? t->chunk : LTAIL_CHUNK_MIN;
+    if (chunk > max)
+        chunk = max;
+    buf_reserve(&t->rd, chunk);
     ssize_t r;
     do
-        r = pread(t->fd, t->rd.data + t->rd.len, max, (off_t)t->off);
+        r = pread(t->fd, t->rd.data + t->rd.len, chunk, (off_t)t->off);
     while (r < 0 && errno == EINTR);
     if (r < 0)
         return -errno;
     t->rd.len += (size_t)r;
     t->rd.data[t->rd.len] = '\0';
     t->off += (uint64_t)r;
-    /* a small buffer after a burst: give the memory back */
-    if (r == 0 && t->rd_start == t->rd.len && t->rd.cap > (4u << 20)) {
+    if ((size_t)r == chunk && chunk < max)
+        t->chunk = chunk * 2;
+    else if (r == 0)
+        t->chunk = LTAIL_CHUNK_MIN;
+    if (r == 0 && t->rd_start == t->rd.len && t->rd.cap > 2 * LTAIL_CHUNK_MIN + 64) {
         buf_free(&t->rd);
         t->rd_start = 0;
     }

@@ -26,8 +26,9 @@
 
 #include "util/buf.h"
 
-#define LTAIL_FP_MAX  256
-#define LTAIL_MAX_ROT 9
+#define LTAIL_FP_MAX    256
+#define LTAIL_MAX_ROT   9
+#define LTAIL_CHUNK_MIN (16u << 10)
 
 typedef struct ltail_pos {
     uint64_t dev, ino, off;
@@ -46,6 +47,7 @@ typedef struct ltail {
     size_t line_max;
     int skip_to_nl;
     int flush_tail; /* return the unterminated rest as a line */
+    size_t chunk;   /* next read size (grows while reads come back full) */
     /* counters */
     uint64_t rotations, copytruncates, cut, gaps;
 } ltail;
@@ -66,6 +68,10 @@ int ltail_resume(ltail *t, const ltail_pos *pos);
  * opened when it started. On success fd is owned by t; else the caller
  * keeps it. */
 int ltail_resume_fd(ltail *t, int fd, const ltail_pos *pos);
+/* Opens the oldest of PATH.9..PATH.1 that exists, else PATH, from offset
+ * 0: where to go on when the checkpointed file was rotated away (every
+ * rotated file still there is newer than it). 0 or -errno. */
+int ltail_open_oldest(ltail *t);
 /* Reads up to max bytes. Returns bytes read, 0 at end of file, or -errno. */
 long ltail_fill(ltail *t, size_t max);
 /* Pops the next line: LTAIL_LINE, LTAIL_CUT or LTAIL_UNTERMINATED with

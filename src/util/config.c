@@ -116,6 +116,8 @@ static int cfg_set_logs(cfg *c, const char *key, const char *v, char *err, size_
     }
     if (strcmp(key, "log_files") == 0)
         return set_str(c->log_files, sizeof(c->log_files), v, key, err, errlen);
+    if (strcmp(key, "logs_containers") == 0)
+        return set_str(c->logs_containers, sizeof(c->logs_containers), v, key, err, errlen);
     if (strcmp(key, "log_output") == 0) {
         /* NAME TYPE key=value...; checked in full when the pipeline starts */
         if (c->n_log_output == CFG_MAX_LOG_OUTPUTS) {

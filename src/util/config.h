@@ -44,6 +44,7 @@ typedef struct cfg {
     uint64_t logs_buffer_max;  /* bytes per output buffer, 1 GiB */
     int logs_full_policy;      /* 0 pause (default), 1 drop_oldest */
     char log_files[1024];      /* comma-separated globs of plain files */
+    char logs_containers[512]; /* comma-separated name globs; "" = every container */
     char log_output[CFG_MAX_LOG_OUTPUTS][1024]; /* "NAME TYPE k=v ..." */
     size_t n_log_output;
     int64_t logs_poll_ms;   /* 100 */

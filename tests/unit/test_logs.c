@@ -486,6 +486,26 @@ static void t_tail_resume_deleted(void **st)
     ltail_free(&t);
 }
 
+static void t_tail_oldest_after_gap(void **st)
+{
+    (void)st;
+    /* the checkpointed file was rotated away while berth was stopped:
+     * go on with the oldest file left and follow the chain to PATH */
+    char path[400], p1[410], p2[410], got[256];
+    snprintf(path, sizeof(path), "%s/chain.log", tmpdir);
+    snprintf(p1, sizeof(p1), "%s.1", path);
+    snprintf(p2, sizeof(p2), "%s.2", path);
+    write_file(p2, "w", "o1\n");
+    write_file(p1, "w", "o2\n");
+    write_file(path, "w", "o3\n");
+    ltail t;
+    ltail_init(&t, path, 1 << 20);
+    assert_int_equal(ltail_open_oldest(&t), 0);
+    assert_int_equal(pop_all(&t, got, sizeof(got)), 3);
+    assert_string_equal(got, "o1|o2|o3|");
+    ltail_free(&t);
+}
+
 static void t_tail_long_line(void **st)
 {
     (void)st;
@@ -639,6 +659,7 @@ int main(void)
         cmocka_unit_test(t_buffer_drop_oldest),
         cmocka_unit_test(t_tail_rotation),
         cmocka_unit_test(t_tail_resume_deleted),
+        cmocka_unit_test(t_tail_oldest_after_gap),
         cmocka_unit_test(t_tail_long_line),
         cmocka_unit_test(t_output_config),
         cmocka_unit_test(t_pipeline_restart),
