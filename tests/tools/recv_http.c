@@ -23,8 +23,9 @@
  *       host, non-empty short_message, numeric timestamp, integer level,
  *       additional fields "_..." but not "_id").
  *   recv_http --null --port P [--stats FILE]
- *       reads and discards TCP bytes as fast as it can (benchmark sink);
- *       FILE gets "BYTES LAST_BYTE_EPOCH_MS" every 200 ms; the byte count
+ *       reads and discards TCP bytes as fast as it can (benchmark sink),
+ *       counting RFC 6587 octet-counted frames; FILE gets "BYTES
+ *       LAST_BYTE_EPOCH_MS FRAMES BAD_BYTES" every 200 ms; the byte count
  *       is printed on SIGTERM.
  *
  * Every accepted message (ES "message", Loki line, GELF short_message) is
@@ -58,7 +59,7 @@ static const char *out_path, *mode_path, *viol_path;
 static FILE *out_f, *viol_f;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static volatile sig_atomic_t stop;
-static unsigned long long null_bytes, null_last_ms;
+static unsigned long long null_bytes, null_last_ms, null_frames, null_bad;
 static const char *stats_path;
 
 /* ids stored by creates (for 409 on a resend): a simple open hash set */
@@ -582,20 +583,56 @@ static void *gelf_conn(void *arg)
     return NULL;
 }
 
+/* The sink: counts bytes, the time of the last one, and RFC 6587
+ * octet-counted frames ("LEN SP MSG"), so a benchmark knows when every
+ * line has arrived; bytes that break the framing are counted apart. */
 static void *null_conn(void *arg)
 {
     int fd = (int)(intptr_t)arg;
-    static char b[1 << 20];
+    char *b = malloc(1 << 20);
+    unsigned long long need = 0, acc = 0, frames = 0, bad = 0;
+    int in_len = 1;
     ssize_t r;
-    while ((r = read(fd, b, sizeof(b))) > 0) {
+    while ((r = read(fd, b, 1 << 20)) > 0) {
+        for (ssize_t i = 0; i < r;) {
+            if (!in_len) {
+                unsigned long long k =
+                    (unsigned long long)(r - i) < need ? (unsigned long long)(r - i) : need;
+                need -= k;
+                i += (ssize_t)k;
+                if (need == 0) {
+                    frames++;
+                    in_len = 1;
+                }
+                continue;
+            }
+            char c = b[i++];
+            if (c >= '0' && c <= '9') {
+                acc = acc * 10 + (unsigned long long)(c - '0');
+            } else if (c == ' ') {
+                need = acc;
+                acc = 0;
+                if (need == 0)
+                    frames++;
+                else
+                    in_len = 0;
+            } else {
+                bad++;
+                acc = 0;
+            }
+        }
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         __atomic_add_fetch(&null_bytes, (unsigned long long)r, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&null_frames, frames, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&null_bad, bad, __ATOMIC_RELAXED);
+        frames = bad = 0;
         __atomic_store_n(&null_last_ms,
                          (unsigned long long)ts.tv_sec * 1000 +
                              (unsigned long long)ts.tv_nsec / 1000000,
                          __ATOMIC_RELAXED);
     }
+    free(b);
     close(fd);
     return NULL;
 }
@@ -655,8 +692,11 @@ int main(int argc, char **argv)
                 snprintf(tmp, sizeof(tmp), "%s.tmp", stats_path);
                 FILE *f = fopen(tmp, "w");
                 if (f) {
-                    fprintf(f, "%llu %llu\n", __atomic_load_n(&null_bytes, __ATOMIC_RELAXED),
-                            __atomic_load_n(&null_last_ms, __ATOMIC_RELAXED));
+                    fprintf(f, "%llu %llu %llu %llu\n",
+                            __atomic_load_n(&null_bytes, __ATOMIC_RELAXED),
+                            __atomic_load_n(&null_last_ms, __ATOMIC_RELAXED),
+                            __atomic_load_n(&null_frames, __ATOMIC_RELAXED),
+                            __atomic_load_n(&null_bad, __ATOMIC_RELAXED));
                     fclose(f);
                     rename(tmp, stats_path);
                 }
