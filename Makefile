@@ -5,6 +5,8 @@
 
 CC       ?= cc
 PKGS     := libcurl jansson libmicrohttpd ncursesw
+# log outputs: gzip bodies (zlib), syslog/GELF/Redis over TLS (OpenSSL)
+PKGS     += zlib openssl
 CSTD     := -std=c11 -D_GNU_SOURCE
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wmissing-prototypes -Wno-unused-parameter -Wvla \
@@ -68,6 +70,15 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libberth.a
 	@$(if $(Q),echo "  TEST    $@")
 	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libberth.a $(LDLIBS) $(shell pkg-config --libs cmocka)
 
+# Test tools (tests/tools/*.c): receivers and drivers the integration tests
+# and benchmarks run; `make tools`.
+TOOLS    := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
+tools: $(TOOLS)
+
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libberth.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libberth.a $(LDLIBS)
+
 unit: $(UNIT)
 	@fail=0; for t in $(UNIT); do ./$$t || fail=1; done; exit $$fail
 
@@ -94,5 +105,5 @@ format-check:
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all unit asan fuzz format format-check clean
+.PHONY: all tools unit asan fuzz format format-check clean
 -include $(OBJS:.o=.d) $(BUILD)/src/main.d

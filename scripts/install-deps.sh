@@ -31,13 +31,16 @@ BUILD_PKGS=(
 # berth's frames and cost with (its zabbix_agentd is not used; without an
 # init system it is not started either). chromium, nodejs and npm run the dashboard's
 # end-to-end test (tests/e2e: playwright-core from the npm registry, pinned
-# by its package-lock.json, installed below with npm ci).
+# by its package-lock.json, installed below with npm ci). rsyslog (imtcp) and redis-server are the real
+# receivers of the syslog and Redis log outputs; the tests start their own
+# instances on free ports (no system service is used).
 TEST_PKGS=(
 	docker.io busybox-static prometheus curl jq
 	clang libclang-rt-14-dev procps iproute2
 	tmux clang-format cppcheck bc zabbix-proxy-sqlite3
 	zabbix-agent
 	chromium nodejs
+	rsyslog rsyslog-openssl openssl redis-server
 )
 
 # berth in its own container (tests/integration/test_container.sh):

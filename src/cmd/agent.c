@@ -30,6 +30,7 @@
 #include "core/zbxitems.h"
 #include "export/export.h"
 #include "http/httpd.h"
+#include "logs/lpipe.h"
 #include "util/log.h"
 #include "web/web.h"
 
@@ -39,6 +40,7 @@ typedef struct agent {
     export_opts xo;
     zbxactive *za; /* NULL unless zabbix_active */
     web *web; /* the dashboard and its API */
+    lpipe *lp; /* log shipping, NULL when off */
 } agent;
 
 static void agent_usage(FILE *f)
@@ -67,7 +69,16 @@ static void agent_usage(FILE *f)
                "                           default off, port 10051)\n"
                "  --zabbix-host NAME       host name in Zabbix (default the hostname)\n"
                "  --zabbix-active-interval D  between pushes (default 60s)\n"
-               "  --zabbix-active-items LIST  keys pushed, 'prefix*' allowed (default all)\n");
+               "  --zabbix-active-items LIST  keys pushed, 'prefix*' allowed (default all)\n"
+               "  --logs on|off            ship container and file logs (default off)\n"
+               "  --only logs              run only the log pipeline (no collector, services)\n"
+               "  --log-output 'NAME TYPE k=v...'  a log output (repeatable; default: NDJSON\n"
+               "                           file in the buffer dir)\n"
+               "  --logs-buffer-dir DIR    log buffers and checkpoints (/var/lib/berth/logs)\n"
+               "  --logs-buffer-max SIZE   disk buffer per output (default 1G)\n"
+               "  --logs-full-policy P     pause (default) or drop_oldest\n"
+               "  --log-files GLOBS        plain files to ship, comma-separated globs\n"
+               "  --logs-containers GLOBS  only these container names (default all)\n");
 }
 
 static void set_json(httpd_resp *r, int status)
@@ -100,14 +111,23 @@ static void handle(const httpd_req *req, httpd_resp *resp, void *arg)
 {
     agent *a = arg;
     const char *p = req->path;
-    if (web_handle(a->web, req, resp))
+    if (a->web && web_handle(a->web, req, resp))
         return;
     if (strcmp(p, "/metrics") == 0) {
         resp->status = 200;
         snprintf(resp->content_type, sizeof(resp->content_type), "%s", PROM_CONTENT_TYPE);
-        prom_render(a->e, &a->xo, &resp->body);
+        if (a->e)
+            prom_render(a->e, &a->xo, &resp->body);
         if (a->za)
             zbxactive_render_prom(a->za, &resp->body);
+        lpipe_render_prom(a->lp, &resp->body);
+        return;
+    }
+    if (!a->e) { /* --only logs: /metrics and /healthz */
+        int hz = strcmp(p, "/healthz") == 0;
+        resp->status = hz ? 200 : 404;
+        snprintf(resp->content_type, sizeof(resp->content_type), "text/plain");
+        buf_puts(&resp->body, hz ? "ok\n" : "not found (berth agent --only logs)\n");
         return;
     }
     if (strcmp(p, "/healthz") == 0) {
@@ -219,11 +239,38 @@ int cmd_agent(int argc, char **argv)
     httpd *h = NULL;
     svcmon *sm = NULL;
     zbx_server *zs = NULL;
+    int only_logs = strcmp(a.c.only, "logs") == 0;
     engine_opts eo = {.host_root = a.c.host_root,
                       .docker_host = a.c.docker_host[0] ? a.c.docker_host : NULL,
                       .use_docker = a.c.docker,
                       .interval_ms = a.c.interval_ms,
                       .history_ms = a.c.history_ms};
+    if (a.c.logs) {
+        const char *outs[CFG_MAX_LOG_OUTPUTS];
+        for (size_t i = 0; i < a.c.n_log_output; i++)
+            outs[i] = a.c.log_output[i];
+        lpipe_opts lo = {.host_root = a.c.host_root,
+                         .docker_host = a.c.docker_host[0] ? a.c.docker_host : NULL,
+                         .use_docker = a.c.docker,
+                         .buffer_dir = a.c.logs_buffer_dir,
+                         .buffer_max = a.c.logs_buffer_max,
+                         .full_policy = a.c.logs_full_policy,
+                         .files = a.c.log_files,
+                         .containers = a.c.logs_containers,
+                         .outputs = outs,
+                         .n_outputs = a.c.n_log_output,
+                         .label_allow = a.c.label_allow,
+                         .n_label_allow = a.c.n_label_allow,
+                         .poll_ms = a.c.logs_poll_ms,
+                         .sync = a.c.logs_fsync,
+                         .line_max = (size_t)a.c.logs_line_max};
+        if (lpipe_start(&lo, &a.lp, err, sizeof(err)) < 0) {
+            log_error("agent", "logs: %s", err);
+            goto out;
+        }
+    }
+    if (only_logs)
+        goto serve;
     if (engine_new(&eo, &a.e, err, sizeof(err)) < 0) {
         log_error("agent", "%s", err);
         goto out;
@@ -289,6 +336,7 @@ int cmd_agent(int argc, char **argv)
         log_error("agent", "%s", err);
         goto out;
     }
+serve:;
     httpd_opts ho = {.addr = a.c.listen_addr,
                      .port = a.c.listen_port,
                      .max_conns = a.c.http_max_conns,
@@ -314,6 +362,7 @@ out:
     zbx_stop(zs);
     zbxactive_stop(a.za);
     svcmon_stop(sm);
+    lpipe_stop(a.lp);
     engine_free(a.e);
     if (rc == 0)
         log_info("agent", "stopped");

@@ -57,6 +57,17 @@ int cmd_config_flag(cfg *c, int argc, char **argv, int *i)
                                        "zabbix_host",
                                        "zabbix_active_interval",
                                        "zabbix_active_items",
+                                       "logs",
+                                       "logs_buffer_dir",
+                                       "logs_buffer_max",
+                                       "logs_full_policy",
+                                       "logs_poll",
+                                       "logs_fsync",
+                                       "logs_line_max",
+                                       "log_files",
+                                       "logs_containers",
+                                       "log_output",
+                                       "only",
                                        "config",
                                        NULL};
     const char *a = argv[*i];

@@ -7,10 +7,16 @@
 #include "logs/lout.h"
 
 /* Each output file defines one of these; keep the list sorted. */
+extern const lout_ops lout_elasticsearch_ops;
 extern const lout_ops lout_file_ops;
+extern const lout_ops lout_gelf_ops;
+extern const lout_ops lout_loki_ops;
+extern const lout_ops lout_redis_ops;
+extern const lout_ops lout_syslog_ops;
 
 static const lout_ops *const registry[] = {
-    &lout_file_ops,
+    &lout_elasticsearch_ops, &lout_file_ops,  &lout_gelf_ops,
+    &lout_loki_ops,          &lout_redis_ops, &lout_syslog_ops,
 };
 
 const lout_ops *lout_find(const char *type)

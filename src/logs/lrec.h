@@ -56,6 +56,15 @@ typedef struct lrec {
     size_t nlabels;
     const lrec_kv *fields; /* parsed from a JSON message (optional) */
     size_t nfields;
+
+    /* Added by the pipeline core (logs-core), at the end so that designated
+     * initialisers elsewhere keep working: LREC_F_* bits. */
+    unsigned flags;
 } lrec;
+
+enum {
+    LREC_F_PARSE_ERROR = 1u << 0, /* the source line was not valid json-file: msg is the raw line */
+    LREC_F_TRUNCATED = 1u << 1,   /* longer than the pipeline's line cap: msg is the first part */
+};
 
 #endif

@@ -24,6 +24,127 @@ void cfg_defaults(cfg *c)
     c->probe_timeout_ms = 1000;
     snprintf(c->zabbix_allow, sizeof(c->zabbix_allow), "127.0.0.1,::1");
     c->zabbix_active_interval_ms = 60000;
+    snprintf(c->logs_buffer_dir, sizeof(c->logs_buffer_dir), "/var/lib/berth/logs");
+    c->logs_buffer_max = 1ull << 30;
+    c->logs_poll_ms = 100;
+    c->logs_fsync = 1;
+    c->logs_line_max = 1u << 20;
+}
+
+static int set_str(char *dst, size_t cap, const char *v, const char *key, char *err, size_t errlen);
+
+/* "1073741824", "512k", "64M", "1G" (powers of 1024) -> bytes. */
+static int parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || errno || s[0] == '-')
+        return -EINVAL;
+    unsigned long long mul = 1;
+    if (*end == 'k' || *end == 'K')
+        mul = 1ull << 10;
+    else if (*end == 'm' || *end == 'M')
+        mul = 1ull << 20;
+    else if (*end == 'g' || *end == 'G')
+        mul = 1ull << 30;
+    else if (*end)
+        return -EINVAL;
+    if (mul > 1 && end[1] && strcmp(end + 1, "B") && strcmp(end + 1, "iB"))
+        return -EINVAL;
+    if (v > (1ull << 50) / mul)
+        return -EINVAL;
+    *out = v * mul;
+    return 0;
+}
+
+static int set_onoff(int *dst, const char *key, const char *v, char *err, size_t errlen)
+{
+    if (strcmp(v, "on") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
+        *dst = 1;
+    else if (strcmp(v, "off") == 0 || strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
+        *dst = 0;
+    else {
+        snprintf(err, errlen, "%s: want on or off, got '%s'", key, v);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* The log shipping keys (docs/config.md, "Logs"); 1 when key is not one. */
+static int cfg_set_logs(cfg *c, const char *key, const char *v, char *err, size_t errlen)
+{
+    uint64_t n;
+    int64_t ms;
+    if (strcmp(key, "logs") == 0)
+        return set_onoff(&c->logs, key, v, err, errlen);
+    if (strcmp(key, "logs_fsync") == 0)
+        return set_onoff(&c->logs_fsync, key, v, err, errlen);
+    if (strcmp(key, "logs_buffer_dir") == 0) {
+        if (v[0] != '/') {
+            snprintf(err, errlen, "logs_buffer_dir: want an absolute path, got '%s'", v);
+            return -EINVAL;
+        }
+        return set_str(c->logs_buffer_dir, sizeof(c->logs_buffer_dir), v, key, err, errlen);
+    }
+    if (strcmp(key, "logs_buffer_max") == 0 || strcmp(key, "logs_line_max") == 0) {
+        int line = key[5] == 'l';
+        if (parse_size(v, &n) < 0 || n < (line ? 1024u : (1u << 20)) || (line && n > (64u << 20))) {
+            snprintf(err, errlen, "%s: want a size like %s, got '%s'", key, line ? "1M" : "1G", v);
+            return -EINVAL;
+        }
+        *(line ? &c->logs_line_max : &c->logs_buffer_max) = n;
+        return 0;
+    }
+    if (strcmp(key, "logs_full_policy") == 0) {
+        if (strcmp(v, "pause") == 0)
+            c->logs_full_policy = 0;
+        else if (strcmp(v, "drop_oldest") == 0)
+            c->logs_full_policy = 1;
+        else {
+            snprintf(err, errlen, "logs_full_policy: want pause or drop_oldest, got '%s'", v);
+            return -EINVAL;
+        }
+        return 0;
+    }
+    if (strcmp(key, "logs_poll") == 0) {
+        if (cfg_parse_duration(v, &ms) < 0 || ms < 10 || ms > 60000) {
+            snprintf(err, errlen, "logs_poll: want a duration from 10ms to 60s, got '%s'", v);
+            return -EINVAL;
+        }
+        c->logs_poll_ms = ms;
+        return 0;
+    }
+    if (strcmp(key, "log_files") == 0)
+        return set_str(c->log_files, sizeof(c->log_files), v, key, err, errlen);
+    if (strcmp(key, "logs_containers") == 0)
+        return set_str(c->logs_containers, sizeof(c->logs_containers), v, key, err, errlen);
+    if (strcmp(key, "log_output") == 0) {
+        /* NAME TYPE key=value...; checked in full when the pipeline starts */
+        if (c->n_log_output == CFG_MAX_LOG_OUTPUTS) {
+            snprintf(err, errlen, "log_output: at most %d outputs", CFG_MAX_LOG_OUTPUTS);
+            return -EINVAL;
+        }
+        const char *sp = strpbrk(v, " \t");
+        if (!sp || !sp[strspn(sp, " \t")]) {
+            snprintf(err, errlen, "log_output: want NAME TYPE key=value..., got '%s'", v);
+            return -EINVAL;
+        }
+        if (set_str(c->log_output[c->n_log_output], sizeof(c->log_output[0]), v, key, err, errlen) <
+            0)
+            return -EINVAL;
+        c->n_log_output++;
+        return 0;
+    }
+    if (strcmp(key, "only") == 0) {
+        if (strcmp(v, "logs") != 0) {
+            snprintf(err, errlen, "only: want logs, got '%s'", v);
+            return -EINVAL;
+        }
+        c->logs = 1;
+        return set_str(c->only, sizeof(c->only), v, key, err, errlen);
+    }
+    return 1;
 }
 
 int cfg_parse_duration(const char *s, int64_t *ms)
@@ -216,6 +337,9 @@ int cfg_set(cfg *c, const char *key, const char *v, char *err, size_t errlen)
         c->http_timeout_s = (unsigned)(ms / 1000);
         return 0;
     }
+    int lr = cfg_set_logs(c, key, v, err, errlen);
+    if (lr <= 0)
+        return lr;
     snprintf(err, errlen, "unknown key '%s'", key);
     return -EINVAL;
 }

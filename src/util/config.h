@@ -14,7 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CFG_MAX_LABELS 32
+#define CFG_MAX_LABELS      32
+#define CFG_MAX_LOG_OUTPUTS 8
 
 typedef struct cfg {
     char listen_addr[64];  /* "127.0.0.1" */
@@ -43,6 +44,19 @@ typedef struct cfg {
     char zabbix_host[256];             /* host name in Zabbix, "" = gethostname() */
     int64_t zabbix_active_interval_ms; /* 60000 */
     char zabbix_active_items[1024];    /* "" = all; "key,prefix*,..." */
+    /* log shipping (src/logs/) */
+    int logs;                  /* 0: off (default); on with "logs on" or --only logs */
+    char logs_buffer_dir[256]; /* "/var/lib/berth/logs" */
+    uint64_t logs_buffer_max;  /* bytes per output buffer, 1 GiB */
+    int logs_full_policy;      /* 0 pause (default), 1 drop_oldest */
+    char log_files[1024];      /* comma-separated globs of plain files */
+    char logs_containers[512]; /* comma-separated name globs; "" = every container */
+    char log_output[CFG_MAX_LOG_OUTPUTS][1024]; /* "NAME TYPE k=v ..." */
+    size_t n_log_output;
+    int64_t logs_poll_ms;   /* 100 */
+    int logs_fsync;         /* 1 */
+    uint64_t logs_line_max; /* 1 MiB */
+    char only[32];          /* "" or "logs": run only that part of the agent */
 } cfg;
 
 void cfg_defaults(cfg *c);

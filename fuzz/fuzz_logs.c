@@ -1,0 +1,51 @@
+/*
+ * fuzz_logs: libFuzzer target for the log pipeline's parsers of outside
+ * input: a json-file line (lp_jsonfile, which a container's output reaches
+ * through Docker's escaping, and which a corrupted or foreign file reaches
+ * unescaped), RFC 3339 times, UTF-8 checks, JSON application logs
+ * (lp_json_fields), the JSON string encoder every output uses, and the
+ * disk buffer's frame check (a buffer file is outside input after a crash
+ * or disk error). Seed with fuzz/corpus/logs/.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "logs/lbuf.h"
+#include "logs/ljson.h"
+#include "logs/lparse.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *in = (const char *)data;
+    /* exact-size copies so ASan sees any read past the end */
+    char *copy = malloc(size ? size : 1);
+    char *out = malloc(size ? size : 1);
+    if (!copy || !out)
+        abort();
+    memcpy(copy, in, size);
+    lp_jline jl;
+    if (lp_jsonfile(copy, size, out, &jl) == 0) {
+        if (jl.msg_len > size)
+            abort(); /* unescaping never grows */
+        (void)lp_utf8_bad(out, jl.msg_len);
+    }
+    int64_t ns;
+    (void)lp_rfc3339(copy, size, &ns);
+    (void)lp_utf8_bad(copy, size);
+    lrec_kv kv[16];
+    int n = lp_json_fields(copy, size, kv, 16);
+    for (int i = 0; i < n; i++)
+        if (kv[i].key < copy || kv[i].val + kv[i].val_len > copy + size)
+            abort();
+    buf b = BUF_INIT;
+    (void)ljson_str(&b, copy, size);
+    buf_free(&b);
+    (void)lbuf_frame_check(copy, size);
+    free(copy);
+    free(out);
+    return 0;
+}
