@@ -476,11 +476,32 @@ static void deliver(lpipe *p, lin *in, int s, int64_t ts, unsigned flags, const 
 
 /* Multiline groups waiting for their next start line are shipped after a
  * second without one. */
+/* Pending joins are shipped when nothing more comes: a multiline group
+ * after 1 s without its next start line; a Docker partial line after 5 s
+ * without its last piece (a container that printed without a final
+ * newline and stopped or went quiet; Docker writes the pieces of one line
+ * together, so a late piece is not expected). */
 static void flush_groups(lpipe *p, lin *in, int all)
 {
+    int64_t t = lpipe_mono_ms();
+    for (int s = LREC_STDOUT; s <= LREC_STDERR; s++) {
+        int pj = PJ(s);
+        if (!in->join_on[pj] || (!all && t - in->join_last_ms[pj] < 5000))
+            continue;
+        buf *jb = &in->join[pj];
+        char *copy = malloc(jb->len ? jb->len : 1);
+        if (!copy)
+            abort();
+        size_t n = jb->len;
+        memcpy(copy, jb->data, n);
+        in->join_on[pj] = 0;
+        buf_reset(jb);
+        deliver(p, in, s, in->join_ts[pj], in->join_trunc[pj] ? LREC_F_TRUNCATED : 0, copy, n,
+                in->join_pos[pj]);
+        free(copy);
+    }
     if (!in->has_ml)
         return;
-    int64_t t = lpipe_mono_ms();
     for (int s = LREC_STDOUT; s <= LREC_FILE; s++) {
         int g = ML(s);
         if (in->join_on[g] && (all || t - in->join_last_ms[g] >= 1000)) {
@@ -527,6 +548,7 @@ static void process_line(lpipe *p, lin *in, int kind, const char *line, size_t l
             in->join_pos[pj] = start_off;
             in->join_ino[pj] = in->t.ino;
         }
+        in->join_last_ms[pj] = lpipe_mono_ms();
         if (jb->len + jl.msg_len > p->o.line_max) {
             size_t room = p->o.line_max - jb->len;
             buf_append(jb, sc->data, room);
@@ -607,14 +629,9 @@ static size_t read_input(lpipe *p, lin *in, size_t budget)
         if (c == 1 || c == 2 || c == 3)
             continue;
         if (in->removed && in->t.rd_start == in->t.rd.len) {
-            /* drained to the end: ship what is still grouped, then forget */
-            for (int g = 0; g < NJOIN; g++)
-                if (in->join_on[g]) {
-                    int st = g < 3 ? g + 1 : g - 2;
-                    emit(p, in, st, in->join_ts[g], g < 3 ? LREC_F_TRUNCATED : 0, in->join[g].data,
-                         in->join[g].len);
-                    in->join_on[g] = 0;
-                }
+            /* drained to the end: ship what is still joined or grouped,
+             * then forget */
+            flush_groups(p, in, 1);
             in->done = 1;
         } else if (in->removed) {
             in->t.flush_tail = 1;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -150,6 +151,27 @@ static void t_json_string(void **st)
     ljson_time(&b, 1795623764123456789LL);
     assert_string_equal(b.data, "2026-11-25T16:22:44.123456789Z");
     buf_free(&b);
+}
+
+static void t_json_time_matches_gmtime(void **st)
+{
+    (void)st;
+    /* the hand-written civil date against the C library, across leap
+     * years, centuries and before 1970 */
+    long long samples[] = {0LL,      951782400LL,  951868799LL,  4102444800LL, -1LL,
+                           -86401LL, 1795623764LL, 9000000000LL, -2000000000LL};
+    for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+        time_t t = (time_t)samples[i];
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        char want[64];
+        snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.000000007Z", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        buf b = BUF_INIT;
+        ljson_time(&b, samples[i] * 1000000000LL + 7);
+        assert_string_equal(b.data, want);
+        buf_free(&b);
+    }
 }
 
 static void t_crc32c(void **st)
@@ -650,6 +672,7 @@ int main(void)
         cmocka_unit_test(t_utf8),
         cmocka_unit_test(t_json_fields),
         cmocka_unit_test(t_json_string),
+        cmocka_unit_test(t_json_time_matches_gmtime),
         cmocka_unit_test(t_crc32c),
         cmocka_unit_test(t_buffer_roundtrip),
         cmocka_unit_test(t_buffer_torn_tail),
