@@ -39,8 +39,8 @@ typedef struct agent {
     engine *e;
     export_opts xo;
     zbxactive *za; /* NULL unless zabbix_active */
-    web *web; /* the dashboard and its API */
-    lpipe *lp; /* log shipping, NULL when off */
+    web *web;      /* the dashboard and its API */
+    lpipe *lp;     /* log shipping, NULL when off */
 } agent;
 
 static void agent_usage(FILE *f)
