@@ -340,6 +340,10 @@ static int on_event(const dk_event *ev, void *arg)
     ev_ctx *x = arg;
     engine *e = x->e;
     char err[256];
+    /* A burst of events each costs an inspect; at stop, leave at once
+     * rather than working through the backlog. */
+    if (e->stopping)
+        return 1;
     st_lock(e->st);
     e->stats.docker_events++;
     st_unlock(e->st);
