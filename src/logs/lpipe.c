@@ -694,7 +694,7 @@ static void add_input(lpipe *p, const char *key, const char *path, int fd, const
         }
     }
     ckent *ck = ck_find(p, key);
-    int resumed = 0;
+    int resumed = 0, orc;
     if (ck) {
         ck->claimed = 1;
         if (ltail_resume_fd(&in->t, fd, &ck->pos) == 0) {
@@ -721,8 +721,19 @@ static void add_input(lpipe *p, const char *key, const char *path, int fd, const
     if (!resumed) {
         if (fd >= 0)
             ltail_adopt(&in->t, fd);
-        else if (ltail_open(&in->t) < 0)
-            log_debug("logs", "%s: not there yet", path);
+        else if ((orc = ltail_open(&in->t)) < 0) {
+            /* A running container's json-file exists; if it cannot be
+             * opened, say so loudly: the usual cause is a missing mount of
+             * /var/lib/docker/containers under --host-root. A plain file
+             * from a glob may simply not exist yet. */
+            if (key[0] == 'c')
+                log_warn("logs",
+                         "%s: cannot open %s: %s (will retry; is the Docker "
+                         "containers directory visible here?)",
+                         in->name, path, strerror(-orc));
+            else
+                log_debug("logs", "%s: not there yet", path);
+        }
     }
     ltail_safe_pos(&in->t, &in->ck_pos);
     /* Watch the file's directory (not the file): writes to the file and
