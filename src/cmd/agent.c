@@ -12,6 +12,7 @@
  *   /api/v1/containers[?all=1]        JSON array
  *   /api/v1/containers/{id|name}      one container, 404 if unknown
  *   /api/v1/containers/{id|name}/history[?since=SECONDS]
+ *   /api/v1/disk                      per-container disk usage, images, totals
  */
 #include <errno.h>
 #include <malloc.h>
@@ -26,6 +27,7 @@
 #include "core/engine.h"
 #include "core/svcmon.h"
 #include "core/zbxitems.h"
+#include "disk/tracker.h"
 #include "export/export.h"
 #include "http/httpd.h"
 #include "util/log.h"
@@ -57,7 +59,11 @@ static void agent_usage(FILE *f)
                "  --zabbix-listen ADDR:PORT  answer Zabbix passive checks there (default off;\n"
                "                           127.0.0.1:10050 is Zabbix's port)\n"
                "  --zabbix-allow LIST      Zabbix servers/proxies allowed, IPs and CIDRs\n"
-               "                           (default 127.0.0.1,::1)\n");
+               "                           (default 127.0.0.1,::1)\n"
+               "  --no-disk                do not track per-container disk usage\n"
+               "  --disk-interval D        logs re-read and polled trees checked (default 10s)\n"
+               "  --disk-verify D          full re-walk of each tree (default 1h, 0 = never)\n"
+               "  --disk-fanotify on|off   fanotify change detection (default on; off: poll)\n");
 }
 
 static void set_json(httpd_resp *r, int status)
@@ -122,6 +128,12 @@ static void handle(const httpd_req *req, httpd_resp *resp, void *arg)
         json_render_host(a->e, &resp->body);
         return;
     }
+    if (strcmp(p, "/api/v1/disk") == 0) {
+        set_json(resp, 200);
+        if (json_render_disk(a->e, &resp->body) < 0)
+            error_json(resp, 503, "disk tracking is off");
+        return;
+    }
     if (strcmp(p, "/api/v1/containers") == 0) {
         set_json(resp, 200);
         json_render_containers(a->e, query_flag(req->query, "all"), NULL, &resp->body);
@@ -175,7 +187,8 @@ static void handle(const httpd_req *req, httpd_resp *resp, void *arg)
         snprintf(resp->content_type, sizeof(resp->content_type), "text/plain");
         buf_puts(&resp->body, "berth agent\n\n/metrics\n/healthz\n/api/v1/host\n"
                               "/api/v1/containers[?all=1]\n/api/v1/containers/{id|name}\n"
-                              "/api/v1/containers/{id|name}/history[?since=SECONDS]\n");
+                              "/api/v1/containers/{id|name}/history[?since=SECONDS]\n"
+                              "/api/v1/disk\n");
         return;
     }
     resp->status = 404;
@@ -236,6 +249,7 @@ int cmd_agent(int argc, char **argv)
     httpd *h = NULL;
     svcmon *sm = NULL;
     zbx_server *zs = NULL;
+    dt_tracker *dt = NULL;
     engine_opts eo = {.host_root = a.c.host_root,
                       .docker_host = a.c.docker_host[0] ? a.c.docker_host : NULL,
                       .use_docker = a.c.docker,
@@ -250,7 +264,25 @@ int cmd_agent(int argc, char **argv)
              BERTH_VERSION, cg_mode_name(l->mode),
              l->dir[CG_MEMORY][0] ? l->dir[CG_MEMORY] : l->dir[CG_UNIFIED],
              (long long)a.c.interval_ms, (long long)(a.c.history_ms / 1000));
+    if (a.c.disk) {
+        dt_opts dto;
+        dt_opts_defaults(&dto);
+        dto.interval_ms = a.c.disk_interval_ms;
+        dto.verify_ms = a.c.disk_verify_ms;
+        dto.use_fanotify = a.c.disk_fanotify;
+        dto.max_dirs = (uint64_t)a.c.disk_max_dirs;
+        dto.host_root = a.c.host_root;
+        if (dt_new(&dto, &dt, err, sizeof(err)) < 0) {
+            log_error("agent", "disk tracker: %s", err);
+            goto out;
+        }
+        engine_set_disk(a.e, dt);
+    }
     if (engine_start(a.e, err, sizeof(err)) < 0) {
+        log_error("agent", "%s", err);
+        goto out;
+    }
+    if (dt && dt_start(dt, engine_store(a.e), err, sizeof(err)) < 0) {
         log_error("agent", "%s", err);
         goto out;
     }
@@ -306,7 +338,9 @@ out:
         httpd_stop(h);
     zbx_stop(zs);
     svcmon_stop(sm);
-    engine_free(a.e);
+    dt_stop(dt);
+    engine_free(a.e); /* stops the engine's threads; dt is no longer read */
+    dt_free(dt);
     if (rc == 0)
         log_info("agent", "stopped");
     return rc;

@@ -36,28 +36,21 @@ int cmd_load_config(cfg *c, int argc, char **argv)
 
 int cmd_config_flag(cfg *c, int argc, char **argv, int *i)
 {
-    static const char *const keys[] = {"listen",
-                                       "interval",
-                                       "history",
-                                       "host_root",
-                                       "docker_host",
-                                       "docker",
-                                       "label_allow",
-                                       "log_level",
-                                       "http_max_connections",
-                                       "http_timeout",
-                                       "services",
-                                       "services_interval",
-                                       "probe_timeout",
-                                       "zabbix_listen",
-                                       "zabbix_allow",
-                                       "probe_http",
-                                       "probe_ignore",
-                                       "config",
-                                       NULL};
+    static const char *const keys[] = {"listen",        "interval",      "history",
+                                       "host_root",     "docker_host",   "docker",
+                                       "label_allow",   "log_level",     "http_max_connections",
+                                       "http_timeout",  "services",      "services_interval",
+                                       "probe_timeout", "zabbix_listen", "zabbix_allow",
+                                       "probe_http",    "probe_ignore",  "disk",
+                                       "disk_interval", "disk_verify",   "disk_fanotify",
+                                       "disk_max_dirs", "config",        NULL};
     const char *a = argv[*i];
     if (strcmp(a, "--no-docker") == 0) {
         c->docker = 0;
+        return 1;
+    }
+    if (strcmp(a, "--no-disk") == 0) {
+        c->disk = 0;
         return 1;
     }
     if (strcmp(a, "--no-services") == 0) {

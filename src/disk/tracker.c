@@ -146,6 +146,7 @@ struct dt_tracker {
     dt_layer *layers;
     size_t n_layers, cap_layers;
     dt_node *qhead, *qtail;
+    size_t qlen;
     dt_node **hash;
     size_t hbuckets, hcount;
     struct {
@@ -283,6 +284,7 @@ static void q_push(dt_tracker *t, dt_node *n, int front)
         return;
     n->queued = 1;
     n->root->pending++;
+    t->qlen++;
     if (!t->qhead) {
         n->qprev = n->qnext = NULL;
         t->qhead = t->qtail = n;
@@ -314,6 +316,7 @@ static void q_del(dt_tracker *t, dt_node *n)
     n->qprev = n->qnext = NULL;
     n->queued = 0;
     n->root->pending--;
+    t->qlen--;
 }
 
 /* ---- descriptor cache ---- */
@@ -1070,7 +1073,9 @@ static void fan_read(dt_tracker *t, int wait_ms)
                             t->st.events_matched++;
                             if (!n->queued && n->root->state == DT_R_READY)
                                 t->st.rescans++;
-                            q_push(t, n, 0);
+                            /* changes go before first walks of other trees:
+                             * a big first walk must not delay them */
+                            q_push(t, n, n->root->state == DT_R_READY);
                         }
                     }
                 }
@@ -1484,9 +1489,7 @@ size_t dt_step(dt_tracker *t, int wait_ms, uint64_t budget)
             t->changed = 1;
         }
     }
-    size_t left = 0;
-    for (dt_node *n = t->qhead; n; n = n->qnext)
-        left++;
+    size_t left = t->qlen;
     if (t->changed || due || now - t->last_publish_ms >= 1000)
         publish(t);
     return left;

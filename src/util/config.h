@@ -37,6 +37,12 @@ typedef struct cfg {
     char zabbix_allow[512];       /* Zabbix Server= allow list, "127.0.0.1,::1" */
     char probe_http[1024];        /* "NAME:PORT:/path[:STATUS],..." ("*" = all) */
     char probe_ignore[512];       /* "NAME:PORT,..." */
+    /* disk tracker (disk/tracker.h) */
+    int disk;                 /* 1: keep per-container disk usage current */
+    int64_t disk_interval_ms; /* 10000: logs and polled trees re-checked, figures published */
+    int64_t disk_verify_ms;   /* 3600000: full re-walk of each tree; 0 = never */
+    int disk_fanotify;        /* 1: fanotify when the kernel allows it, else poll */
+    long disk_max_dirs;       /* 1000000: directories tracked one by one */
 } cfg;
 
 void cfg_defaults(cfg *c);
