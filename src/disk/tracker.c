@@ -173,6 +173,8 @@ struct dt_tracker {
     pthread_cond_t stop_cond;
     store *store;
     uint64_t store_sig;
+    int synced;          /* targets came from Docker (or tests set them) */
+    int64_t started_ms;
     /* published, under lock */
     pthread_mutex_t lock;
     dt_ctr *pub;
@@ -1245,6 +1247,8 @@ static uint64_t layers_walk(dt_tracker *t, uint64_t budget)
 int dt_set_targets(dt_tracker *t, const dt_target *v, size_t n)
 {
     uint32_t gen = ++t->gen;
+    if (!t->store)
+        t->synced = 1; /* called directly (tests): these are the targets */
     for (dt_root *r = t->roots; r; r = r->next)
         r->users = 0;
     for (size_t i = 0; i < n; i++) {
@@ -1390,7 +1394,8 @@ static void publish(dt_tracker *t)
     }
     qsort(pub, t->n_conts, sizeof(*pub), cmp_ctr);
     dt_stats st = t->st;
-    st.first_walk_done = 1;
+    /* before the first targets arrive there is nothing walked, not "done" */
+    st.first_walk_done = t->synced;
     for (dt_root *r = t->roots; r; r = r->next)
         if (r->state == DT_R_WALKING)
             st.first_walk_done = 0;
@@ -1591,7 +1596,13 @@ static void sync_from_store(dt_tracker *t)
         return;
     }
     dt_target *v = calloc(s->n ? s->n : 1, sizeof(*v));
-    size_t n = 0;
+    size_t n = 0, with_meta = 0;
+    for (size_t i = 0; i < s->n; i++)
+        with_meta += s->v[i]->has_meta;
+    /* the Docker watcher fills the store after we start: containers with
+     * metadata (or 10 s without any, a host with none) mean we have them */
+    if (with_meta || mono_ms() - t->started_ms > 10000)
+        t->synced = 1;
     for (size_t i = 0; v && i < s->n; i++) {
         const st_entry *e = s->v[i];
         if (!e->has_meta)
@@ -1671,11 +1682,13 @@ static void *dt_main(void *arg)
 int dt_start(dt_tracker *t, store *s, char *err, size_t errlen)
 {
     t->store = s;
+    t->started_ms = mono_ms();
     if (pthread_create(&t->thread, NULL, dt_main, t) != 0) {
         snprintf(err, errlen, "cannot start the disk tracker thread");
         return -EAGAIN;
     }
     t->running = 1;
+    pthread_setname_np(t->thread, "berth-disk"); /* for perf/strace -p by thread */
     return 0;
 }
 

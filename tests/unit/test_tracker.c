@@ -203,8 +203,12 @@ static void changes(int fan)
     dt_unlock(t);
     if (fan) {
         assert_true(s1.rescans > 0);
-        assert_true(s1.full_walks == s0.full_walks);
-        assert_true(s1.stats - s0.stats < 2000);
+        /* unless the kernel's event queue overflowed (a busy host: then
+         * everything is re-read, by design) */
+        if (s1.overflows == s0.overflows) {
+            assert_true(s1.full_walks == s0.full_walks);
+            assert_true(s1.stats - s0.stats < 2000);
+        }
     }
     /* a hard link to a file that was counted as a plain file elsewhere: a
      * re-walk of that tree (documented) */
