@@ -173,7 +173,7 @@ struct dt_tracker {
     pthread_cond_t stop_cond;
     store *store;
     uint64_t store_sig;
-    int synced;          /* targets came from Docker (or tests set them) */
+    int synced; /* targets came from Docker (or tests set them) */
     int64_t started_ms;
     /* published, under lock */
     pthread_mutex_t lock;
@@ -1463,6 +1463,18 @@ size_t dt_step(dt_tracker *t, int wait_ms, uint64_t budget)
             if (due)
                 root_poll(t, r);
             continue;
+        }
+        if (due && r->state == DT_R_READY && r->top) {
+            /* the top itself deleted, moved or replaced: its events are in
+             * its parent, which is not tracked; one lstat per tree per
+             * interval catches it */
+            struct stat sb;
+            if (lstat(r->path, &sb) != 0 || sb.st_ino != r->top->ino || sb.st_dev != r->dev) {
+                node_free_tree(t, r->top);
+                r->top = NULL;
+                root_start(t, r);
+                continue;
+            }
         }
         if (r->state == DT_R_READY && !r->watched && now >= r->next_poll_ms) {
             r->next_poll_ms = now + t->o.interval_ms;

@@ -22,12 +22,22 @@
 #include <string.h>
 #include <sys/fanotify.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "disk/du.h"
 #include "disk/tracker.h"
 
 static char top[64];
+
+/* Loops below are bounded by time, not by steps: on a busy filesystem
+ * (fanotify sees the whole of it) a step returns at once. */
+static int64_t ms_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void sh(const char *fmt, ...)
 {
@@ -97,8 +107,9 @@ static void target(dt_target *g, const char *id, const char *upper)
 /* Steps until the queue is empty and the container is ready. */
 static void settle(dt_tracker *t, const char *id)
 {
-    for (int i = 0; i < 1000; i++) {
+    for (int64_t end = ms_now() + 30000; ms_now() < end;) {
         size_t left = dt_step(t, 60, 0);
+        usleep(5000);
         dt_lock(t);
         const dt_ctr *c = dt_find(t, id);
         int ready = c && c->ready;
@@ -114,9 +125,10 @@ static void expect_du(dt_tracker *t, const char *id, const char *path)
 {
     du_totals want;
     dt_figs got = {0};
-    for (int i = 0; i < 100; i++) {
+    for (int64_t end = ms_now() + 10000; ms_now() < end;) {
         du_of(path, &want);
         dt_step(t, 60, 0);
+        usleep(10000);
         dt_lock(t);
         const dt_ctr *c = dt_find(t, id);
         assert_non_null(c);
@@ -309,8 +321,9 @@ static void test_shared_volume_and_logs(void **state)
     /* the log grows: seen at the next interval */
     write_file(p1, 100000, 1);
     int ok = 0;
-    for (int i = 0; i < 100 && !ok; i++) {
+    for (int64_t end = ms_now() + 10000; ms_now() < end && !ok;) {
         dt_step(t, 20, 0);
+        usleep(10000);
         dt_lock(t);
         ok = dt_find(t, "c3")->logs.apparent == 175000;
         dt_unlock(t);
@@ -339,8 +352,10 @@ static void test_vanishing_top(void **state)
     settle(t, "c5");
     expect_du(t, "c5", gone);
     sh("rm -rf %s", gone);
-    for (int i = 0; i < 10; i++)
+    for (int i = 0; i < 10; i++) {
         dt_step(t, 60, 0);
+        usleep(20000);
+    }
     /* a missing top: not a crash, reported (zero) and the next interval
      * picks it up again if it comes back */
     dt_lock(t);
