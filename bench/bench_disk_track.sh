@@ -65,6 +65,8 @@ cpu0=$(thread_cpu)
 st0=$(m berth_disk_stat_calls_total)
 ev0=$(m berth_disk_events_total)
 rs0=$(m berth_disk_rescans_total)
+ov0=$(m berth_disk_overflows_total)
+fw0=$(m berth_disk_full_walks_total)
 perf stat -x, -e raw_syscalls:sys_enter -t "$tid" -o /tmp/bench_disk_perf.$$ -- sleep "$WINDOW" &
 perf_pid=$!
 for ((k = 0; k < WINDOW / 10; k++)); do
@@ -78,12 +80,15 @@ rm -f /tmp/bench_disk_perf.$$
 st1=$(m berth_disk_stat_calls_total)
 ev1=$(m berth_disk_events_total)
 rs1=$(m berth_disk_rescans_total)
+ov1=$(m berth_disk_overflows_total)
+fw1=$(m berth_disk_full_walks_total)
 intervals=$(echo "$WINDOW / 10" | bc -l)
 icpu=$(echo "($cpu1 - $cpu0) / $intervals" | bc -l)
 isys=$(echo "$idle_sys / $intervals" | bc -l)
 istat=$(echo "($st1 - $st0) / $intervals" | bc -l)
 printf 'keeping current, per 10 s interval: %.4f s CPU, %.0f syscalls, %.0f fstatat (%d fanotify events, %d directory re-reads in %d s)\n' \
     "$icpu" "$isys" "$istat" "$((ev1 - ev0))" "$((rs1 - rs0))" "$WINDOW"
+echo "in the window: $((ov1 - ov0)) event queue overflows, $((fw1 - fw0)) full walks"
 printf 'full walk: %.2f s CPU, %d syscalls (berth df --no-agent), %d fstatat\n' "$walk_cpu" "$full_sys" "$walk_stats"
 printf 'ratio per interval: CPU %.3f%%, syscalls %.3f%%, fstatat %.4f%% of a full walk\n' \
     "$(echo "100 * $icpu / $walk_cpu" | bc -l)" "$(echo "100 * $isys / $full_sys" | bc -l)" \

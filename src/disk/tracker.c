@@ -147,6 +147,8 @@ struct dt_tracker {
     size_t n_layers, cap_layers;
     dt_node *qhead, *qtail;
     size_t qlen;
+    dt_node *phead; /* changed directories waiting for the next round (queued == 2) */
+    int poll_all;   /* the event queue overflowed: check every tree's directories */
     dt_node **hash;
     size_t hbuckets, hcount;
     struct {
@@ -280,8 +282,36 @@ static dt_node *hash_find(dt_tracker *t, uint64_t fsid, int32_t type, const unsi
 
 /* ---- queue ---- */
 
+static void p_del(dt_tracker *t, dt_node *n)
+{
+    if (n->qprev)
+        n->qprev->qnext = n->qnext;
+    else
+        t->phead = n->qnext;
+    if (n->qnext)
+        n->qnext->qprev = n->qprev;
+    n->qprev = n->qnext = NULL;
+    n->queued = 0;
+}
+
+/* A directory an event named: re-read at the next round (once, however
+ * many events name it meanwhile). */
+static void p_push(dt_tracker *t, dt_node *n)
+{
+    if (n->queued)
+        return;
+    n->queued = 2;
+    n->qprev = NULL;
+    n->qnext = t->phead;
+    if (t->phead)
+        t->phead->qprev = n;
+    t->phead = n;
+}
+
 static void q_push(dt_tracker *t, dt_node *n, int front)
 {
+    if (n->queued == 2)
+        p_del(t, n);
     if (n->queued)
         return;
     n->queued = 1;
@@ -305,6 +335,10 @@ static void q_push(dt_tracker *t, dt_node *n, int front)
 
 static void q_del(dt_tracker *t, dt_node *n)
 {
+    if (n->queued == 2) {
+        p_del(t, n);
+        return;
+    }
     if (!n->queued)
         return;
     if (n->qprev)
@@ -1050,10 +1084,12 @@ static void fan_read(dt_tracker *t, int wait_ms)
              m = FAN_EVENT_NEXT(m, len)) {
             t->st.events++;
             if (m->mask & FAN_Q_OVERFLOW) {
+                /* events were lost: compare every directory's mtime/ctime
+                 * (a stat per directory, not per entry); a file grown in
+                 * place meanwhile shows at its next write or the
+                 * verification walk */
                 t->st.overflows++;
-                for (dt_root *r = t->roots; r; r = r->next)
-                    if (r->top)
-                        root_queue_all(t, r);
+                t->poll_all = 1;
                 continue;
             }
             char *ip = (char *)(m + 1), *end = (char *)m + m->event_len;
@@ -1075,9 +1111,7 @@ static void fan_read(dt_tracker *t, int wait_ms)
                             t->st.events_matched++;
                             if (!n->queued && n->root->state == DT_R_READY)
                                 t->st.rescans++;
-                            /* changes go before first walks of other trees:
-                             * a big first walk must not delay them */
-                            q_push(t, n, n->root->state == DT_R_READY);
+                            p_push(t, n);
                         }
                     }
                 }
@@ -1450,8 +1484,21 @@ static void publish(dt_tracker *t)
 
 size_t dt_step(dt_tracker *t, int wait_ms, uint64_t budget)
 {
-    fan_read(t, t->qhead ? 0 : wait_ms);
+    fan_read(t, t->qhead || t->phead ? 0 : wait_ms);
+    /* changes go before first walks of other trees: a big first walk must
+     * not delay them */
+    while (t->phead) {
+        dt_node *n = t->phead;
+        p_del(t, n);
+        q_push(t, n, 1);
+    }
     int64_t now = mono_ms();
+    if (t->poll_all) {
+        t->poll_all = 0;
+        for (dt_root *r = t->roots; r; r = r->next)
+            if (r->state == DT_R_READY && r->top)
+                root_poll(t, r);
+    }
     int due = now >= t->next_interval_ms;
     if (due) {
         t->next_interval_ms = now + t->o.interval_ms;
@@ -1654,7 +1701,7 @@ static void *dt_main(void *arg)
      * takes what is left over */
     if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) != 0)
         log_debug("disk", "setpriority: %s", strerror(errno));
-    int64_t next_sync = 0;
+    int64_t next_sync = 0, next_round = 0;
     for (;;) {
         pthread_mutex_lock(&t->stop_lock);
         int stop = t->stop;
@@ -1666,27 +1713,17 @@ static void *dt_main(void *arg)
             sync_from_store(t);
             next_sync = now + 1000;
         }
-        dt_step(t, 1000, t->o.slice_stats);
-        if (t->qhead)
-            continue; /* a walk in slices: check events and stop between them */
-        /* at most one round of re-reads per second: a file written
-         * continuously costs one scan of its directory per second, and
-         * events in between are merged by the kernel's queue */
-        int64_t left = now + 1000 - mono_ms();
-        if (left <= 0)
-            continue;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += left / 1000;
-        ts.tv_nsec += (left % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
+        if (now >= next_round || t->qhead) {
+            if (dt_step(t, 0, t->o.slice_stats))
+                continue; /* a walk in slices: events and stop between them */
+            next_round = now + 1000;
         }
-        pthread_mutex_lock(&t->stop_lock);
-        if (!t->stop)
-            pthread_cond_timedwait(&t->stop_cond, &t->stop_lock, &ts);
-        pthread_mutex_unlock(&t->stop_lock);
+        /* Between rounds only read events (so the kernel's queue never
+         * fills): the directories they name wait in the pending list for
+         * the next round. At most one round of re-reads per second: a file
+         * written continuously costs one scan of its directory per second. */
+        int64_t wait = next_round - mono_ms();
+        fan_read(t, (int)(wait < 1 ? 1 : wait > 1000 ? 1000 : wait));
     }
     return NULL;
 }

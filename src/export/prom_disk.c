@@ -195,6 +195,9 @@ void prom_render_disk(engine *e, store *st, buf *b)
         (double)s.events);
     one(b, "berth_disk_events_matched_total", "counter", "fanotify events in a tracked directory.",
         (double)s.events_matched);
+    one(b, "berth_disk_overflows_total", "counter",
+        "fanotify queue overflows (every tracked directory's times compared after each).",
+        (double)s.overflows);
     one(b, "berth_disk_rescans_total", "counter",
         "Directories re-read after a change (first and verification walks excluded).",
         (double)s.rescans);
