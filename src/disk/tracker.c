@@ -1232,7 +1232,11 @@ static void image_note(dt_tracker *t, const dt_target *tg)
         return;
     size_t cap = 8;
     im->layers = malloc(cap * sizeof(size_t));
-    for (char *p = strtok_r(s, ":", &save); p && im->layers; p = strtok_r(NULL, ":", &save)) {
+    if (!im->layers) {
+        free(s);
+        return;
+    }
+    for (char *p = strtok_r(s, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
         size_t pl = strlen(p);
         if (pl > 10 && strcmp(p + pl - 10, "-init/diff") == 0)
             continue;
