@@ -63,6 +63,7 @@ full_sys=$(perf stat -x, -e raw_syscalls:sys_enter -- "$BERTH_BIN" df --no-agent
 sleep 2
 cpu0=$(thread_cpu)
 st0=$(m berth_disk_stat_calls_total)
+rst0=$(m berth_disk_rescan_stat_calls_total)
 ev0=$(m berth_disk_events_total)
 rs0=$(m berth_disk_rescans_total)
 ov0=$(m berth_disk_overflows_total)
@@ -78,6 +79,7 @@ cpu1=$(thread_cpu)
 idle_sys=$(awk -F, '/raw_syscalls/ { print $1 }' /tmp/bench_disk_perf.$$)
 rm -f /tmp/bench_disk_perf.$$
 st1=$(m berth_disk_stat_calls_total)
+rst1=$(m berth_disk_rescan_stat_calls_total)
 ev1=$(m berth_disk_events_total)
 rs1=$(m berth_disk_rescans_total)
 ov1=$(m berth_disk_overflows_total)
@@ -88,7 +90,7 @@ isys=$(echo "$idle_sys / $intervals" | bc -l)
 istat=$(echo "($st1 - $st0) / $intervals" | bc -l)
 printf 'keeping current, per 10 s interval: %.4f s CPU, %.0f syscalls, %.0f fstatat (%d fanotify events, %d directory re-reads in %d s)\n' \
     "$icpu" "$isys" "$istat" "$((ev1 - ev0))" "$((rs1 - rs0))" "$WINDOW"
-echo "in the window: $((ov1 - ov0)) event queue overflows, $((fw1 - fw0)) full walks"
+echo "in the window: $((ov1 - ov0)) event queue overflows, $((fw1 - fw0)) trees walked in full (new containers of other users of this dockerd count here), $((rst1 - rst0)) fstatat re-reading changed directories"
 printf 'full walk: %.2f s CPU, %d syscalls (berth df --no-agent), %d fstatat\n' "$walk_cpu" "$full_sys" "$walk_stats"
 printf 'ratio per interval: CPU %.3f%%, syscalls %.3f%%, fstatat %.4f%% of a full walk\n' \
     "$(echo "100 * $icpu / $walk_cpu" | bc -l)" "$(echo "100 * $isys / $full_sys" | bc -l)" \

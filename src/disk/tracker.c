@@ -86,6 +86,7 @@ struct dt_root {
     uint64_t fsid;
     dt_node *top;
     int is_file; /* a bind of a single file: stat'ed, no tree */
+    int pseudo;  /* /proc, /sys, cgroupfs...: no disk, not walked (counts 0) */
     int state;
     int err;
     int watched; /* fanotify covers it */
@@ -797,6 +798,8 @@ static uint64_t scan(dt_tracker *t, dt_node *n)
     n->nkids = j;
     r->dirty_sum = 1;
     t->st.stats += cost;
+    if (r->state == DT_R_READY)
+        t->st.rescan_stats += cost;
     return cost;
 }
 
@@ -933,6 +936,37 @@ static void root_watch(dt_tracker *t, dt_root *r)
     r->watched = 1;
 }
 
+/* Filesystems that hold no disk data (binds of /proc, /sys, cgroups... are
+ * common in monitoring containers): walking them would cost much and mean
+ * nothing, and their directories change all the time. */
+static int pseudo_fs(long type)
+{
+    static const long types[] = {
+        0x9fa0,     /* proc */
+        0x62656572, /* sysfs */
+        0x27e0eb,   /* cgroup */
+        0x63677270, /* cgroup2 */
+        0x1cd1,     /* devpts */
+        0x64626720, /* debugfs */
+        0x74726163, /* tracefs */
+        0x73636673, /* securityfs */
+        0xcafe4a11, /* bpf */
+        0x6165676c, /* pstore */
+        0x62656570, /* configfs */
+        0x65735543, /* fusectl */
+        0x19800202, /* mqueue */
+        0x6e736673, /* nsfs */
+        0x42494e4d, /* binfmt_misc */
+        0xde5e81e4, /* efivarfs */
+        0xf97cff8c, /* selinuxfs */
+        0x0187,     /* autofs */
+    };
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+        if ((long)(uint32_t)type == types[i])
+            return 1;
+    return 0;
+}
+
 static void root_start(dt_tracker *t, dt_root *r)
 {
     struct stat sb;
@@ -954,8 +988,17 @@ static void root_start(dt_tracker *t, dt_root *r)
         return;
     }
     _Static_assert(sizeof(sf.f_fsid) == sizeof(r->fsid), "fsid is 8 bytes");
-    if (statfs(r->path, &sf) == 0)
+    if (statfs(r->path, &sf) == 0) {
         memcpy(&r->fsid, &sf.f_fsid, sizeof(r->fsid));
+        if (pseudo_fs((long)sf.f_type)) {
+            r->pseudo = 1;
+            memset(&r->figs, 0, sizeof(r->figs));
+            r->state = DT_R_READY;
+            t->changed = 1;
+            log_debug("disk", "%s is not a disk filesystem: counted as 0", r->label);
+            return;
+        }
+    }
     root_watch(t, r);
     r->top = node_new(t, r, NULL, "", 0);
     if (!r->top) {
@@ -1016,6 +1059,8 @@ static void roots_gc(dt_tracker *t)
 /* Poll mode: stat every directory of r, queue those whose mtime/ctime moved. */
 static void root_poll(dt_tracker *t, dt_root *r)
 {
+    if (r->pseudo)
+        return;
     if (r->is_file) {
         struct stat sb;
         dt_figs f = {0};
@@ -1533,7 +1578,7 @@ size_t dt_step(dt_tracker *t, int wait_ms, uint64_t budget)
             r->next_poll_ms = now + t->o.interval_ms;
             root_poll(t, r);
         }
-        if (r->state == DT_R_READY && now >= r->next_verify_ms) {
+        if (r->state == DT_R_READY && r->top && now >= r->next_verify_ms) {
             r->next_verify_ms = now + t->o.verify_ms;
             root_queue_all(t, r);
         }

@@ -89,12 +89,13 @@ typedef struct dt_stats {
     const char *mode; /* "fanotify", "poll" */
     uint64_t roots, dirs;
     uint64_t events, events_matched, overflows;
-    uint64_t rescans;    /* directory re-reads after the first walk */
-    uint64_t stats;      /* fstatat calls, all walks included */
-    uint64_t full_walks; /* trees walked in full (first walk, verification, overflow) */
-    uint64_t errors;     /* entries not stat'ed or directories not read */
-    uint64_t untracked;  /* directories summed by walk past max_dirs */
-    double cpu_seconds;  /* tracker thread CPU time */
+    uint64_t rescans;      /* directory re-reads after the first walk */
+    uint64_t stats;        /* fstatat calls, all walks included */
+    uint64_t rescan_stats; /* of which re-reads of trees already walked (changes) */
+    uint64_t full_walks;   /* trees walked in full (first walk, verification, overflow) */
+    uint64_t errors;       /* entries not stat'ed or directories not read */
+    uint64_t untracked;    /* directories summed by walk past max_dirs */
+    double cpu_seconds;    /* tracker thread CPU time */
     int first_walk_done;
     /* images: distinct layers once */
     uint64_t images_alloc, images_apparent, images_files;

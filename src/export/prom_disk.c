@@ -203,6 +203,9 @@ void prom_render_disk(engine *e, store *st, buf *b)
         (double)s.rescans);
     one(b, "berth_disk_stat_calls_total", "counter", "fstatat calls made by the tracker.",
         (double)s.stats);
+    one(b, "berth_disk_rescan_stat_calls_total", "counter",
+        "fstatat calls made re-reading directories of trees already walked (changes).",
+        (double)s.rescan_stats);
     one(b, "berth_disk_full_walks_total", "counter",
         "Trees walked in full (first walk, verification, queue overflow).", (double)s.full_walks);
     one(b, "berth_disk_errors_total", "counter",

@@ -382,12 +382,37 @@ static void test_deep_chain(void **state)
     dt_free(t);
 }
 
+/* A bind of /proc or /sys is no disk: counted 0, ready at once, not walked. */
+static void test_pseudo_fs_not_walked(void **state)
+{
+    dt_tracker *t = tracker(fanotify_ok(), 0);
+    dt_target g;
+    target(&g, "c7", "");
+    g.n_vols = 2;
+    snprintf(g.vols[0].type, sizeof(g.vols[0].type), "bind");
+    snprintf(g.vols[0].source, sizeof(g.vols[0].source), "/proc");
+    snprintf(g.vols[1].type, sizeof(g.vols[1].type), "bind");
+    snprintf(g.vols[1].source, sizeof(g.vols[1].source), "/sys");
+    assert_int_equal(dt_set_targets(t, &g, 1), 0);
+    settle(t, "c7");
+    dt_stats s;
+    dt_lock(t);
+    const dt_ctr *c = dt_find(t, "c7");
+    assert_int_equal(c->volumes_alloc, 0);
+    dt_get_stats(t, &s);
+    dt_unlock(t);
+    assert_true(s.stats < 100);
+    assert_int_equal(s.dirs, 0);
+    dt_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_changes_fanotify), cmocka_unit_test(test_changes_poll),
-        cmocka_unit_test(test_max_dirs_exact),   cmocka_unit_test(test_shared_volume_and_logs),
-        cmocka_unit_test(test_vanishing_top),    cmocka_unit_test(test_deep_chain),
+        cmocka_unit_test(test_changes_fanotify),     cmocka_unit_test(test_changes_poll),
+        cmocka_unit_test(test_max_dirs_exact),       cmocka_unit_test(test_shared_volume_and_logs),
+        cmocka_unit_test(test_vanishing_top),        cmocka_unit_test(test_deep_chain),
+        cmocka_unit_test(test_pseudo_fs_not_walked),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
