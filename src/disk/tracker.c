@@ -48,6 +48,7 @@
 #define DT_FDC        16
 #define DT_DENTS_BUF  (64 * 1024)
 #define DT_GROWTH_N   7
+#define DT_LOG_RELIST 6
 #define DT_OPEN_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
 
 typedef struct dt_link {
@@ -115,6 +116,18 @@ typedef struct dt_cont {
     dt_root *vols[DT_MAX_VOLS];
     dt_figs logs;
     int logs_ok;
+    /* the files being written (json-file's <id>-json.log, local's
+     * local-logs/container.log): stat'ed each interval; the directory is
+     * listed again when one is replaced or shrinks (rotation), or every
+     * DT_LOG_RELIST intervals (compressed rotations appear later) */
+    struct {
+        char path[800];
+        uint64_t ino;
+        dt_figs f;
+    } act[2];
+    int n_act;
+    dt_figs logs_rest; /* the other log files at the last listing */
+    unsigned since_list;
     uint32_t seen;
     dt_growth g;
     uint64_t last_total;
@@ -167,6 +180,7 @@ struct dt_tracker {
     size_t n_marked;
     uint32_t gen;
     int64_t next_interval_ms, last_publish_ms;
+    uint64_t interval_no;
     int changed;
     dt_stats st; /* working copy */
     /* thread */
@@ -1172,10 +1186,43 @@ static void fan_read(dt_tracker *t, int wait_ms)
 
 /* ---- logs ---- */
 
+static void figs_of(const struct stat *sb, dt_figs *f)
+{
+    f->alloc = (uint64_t)sb->st_blocks * 512u;
+    f->apparent = sb->st_size > 0 ? (uint64_t)sb->st_size : 0u;
+    f->files = S_ISREG(sb->st_mode);
+}
+
+/* One stat per file being written; 0 if the figures could be updated so,
+ * -1 when the directory must be listed again. */
+static int logs_fast(dt_tracker *t, dt_cont *c, dt_figs *f)
+{
+    if (!c->logs_ok || c->since_list >= DT_LOG_RELIST)
+        return -1;
+    *f = c->logs_rest;
+    for (int i = 0; i < c->n_act; i++) {
+        struct stat sb;
+        t->st.stats++;
+        if (lstat(c->act[i].path, &sb) != 0 || (uint64_t)sb.st_ino != c->act[i].ino ||
+            (uint64_t)sb.st_size < c->act[i].f.apparent)
+            return -1;
+        figs_of(&sb, &c->act[i].f);
+        f->alloc += c->act[i].f.alloc;
+        f->apparent += c->act[i].f.apparent;
+        f->files += c->act[i].f.files;
+    }
+    c->since_list++;
+    return 0;
+}
+
 static void logs_poll(dt_tracker *t, dt_cont *c)
 {
     char dir[768], prefix[256];
     dt_figs f = {0};
+    if (logs_fast(t, c, &f) == 0)
+        goto done;
+    c->n_act = 0;
+    c->since_list = 0;
     if (c->tg.log_path[0]) {
         snprintf(dir, sizeof(dir), "%s%s", t->host_root, c->tg.log_path);
         char *slash = strrchr(dir, '/');
@@ -1206,6 +1253,12 @@ static void logs_poll(dt_tracker *t, dt_cont *c)
         f.alloc += (uint64_t)sb.st_blocks * 512u;
         f.apparent += (uint64_t)sb.st_size;
         f.files++;
+        if (strcmp(nm, prefix) == 0) {
+            snprintf(c->act[c->n_act].path, sizeof(c->act[0].path), "%s/%s", dir, nm);
+            c->act[c->n_act].ino = sb.st_ino;
+            figs_of(&sb, &c->act[c->n_act].f);
+            c->n_act++;
+        }
     }
     close(fd);
     char local[800];
@@ -1213,9 +1266,22 @@ static void logs_poll(dt_tracker *t, dt_cont *c)
     du_totals dt;
     du_walker_reset(t->w);
     if (du_walk(t->w, local, &dt) == 0) {
+        struct stat sb;
         f.alloc += dt.alloc_bytes;
         f.apparent += dt.apparent_bytes;
         f.files += dt.files;
+        snprintf(c->act[c->n_act].path, sizeof(c->act[0].path), "%s/container.log", local);
+        if (lstat(c->act[c->n_act].path, &sb) == 0 && S_ISREG(sb.st_mode)) {
+            c->act[c->n_act].ino = sb.st_ino;
+            figs_of(&sb, &c->act[c->n_act].f);
+            c->n_act++;
+        }
+    }
+    c->logs_rest = f;
+    for (int i = 0; i < c->n_act; i++) {
+        c->logs_rest.alloc -= c->act[i].f.alloc;
+        c->logs_rest.apparent -= c->act[i].f.apparent;
+        c->logs_rest.files -= c->act[i].f.files;
     }
     c->logs_ok = 1;
 done:
@@ -1553,6 +1619,7 @@ size_t dt_step(dt_tracker *t, int wait_ms, uint64_t budget)
     int due = now >= t->next_interval_ms;
     if (due) {
         t->next_interval_ms = now + t->o.interval_ms;
+        t->interval_no++;
         for (size_t i = 0; i < t->n_conts; i++)
             logs_poll(t, &t->conts[i]);
     }
@@ -1562,7 +1629,8 @@ size_t dt_step(dt_tracker *t, int wait_ms, uint64_t budget)
                 root_poll(t, r);
             continue;
         }
-        if (due && r->state == DT_R_READY && r->top) {
+        if (due && r->state == DT_R_READY && r->top &&
+            (!r->watched || t->interval_no % DT_LOG_RELIST == 0)) {
             /* the top itself deleted, moved or replaced: its events are in
              * its parent, which is not tracked; one lstat per tree per
              * interval catches it */
