@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1141,10 +1142,18 @@ static void fan_read(dt_tracker *t, int wait_ms)
         ssize_t len = read(t->fan_fd, buf, sizeof(buf));
         if (len <= 0)
             return;
-        for (struct fanotify_event_metadata *m = (void *)buf; FAN_EVENT_OK(m, len);
-             m = FAN_EVENT_NEXT(m, len)) {
+        /* Records are packed: event_len need not keep the next one
+         * aligned (names make it odd), so fields are copied out, never
+         * read through a cast pointer. */
+        for (size_t off = 0; off + sizeof(struct fanotify_event_metadata) <= (size_t)len;) {
+            struct fanotify_event_metadata m;
+            memcpy(&m, buf + off, sizeof(m));
+            if (m.event_len < sizeof(m) || off + m.event_len > (size_t)len)
+                break;
+            const char *ev = buf + off;
+            off += m.event_len;
             t->st.events++;
-            if (m->mask & FAN_Q_OVERFLOW) {
+            if (m.mask & FAN_Q_OVERFLOW) {
                 /* events were lost: compare every directory's mtime/ctime
                  * (a stat per directory, not per entry); a file grown in
                  * place meanwhile shows at its next write or the
@@ -1153,21 +1162,26 @@ static void fan_read(dt_tracker *t, int wait_ms)
                 t->poll_all = 1;
                 continue;
             }
-            char *ip = (char *)(m + 1), *end = (char *)m + m->event_len;
-            while (ip + sizeof(struct fanotify_event_info_header) <= end) {
-                struct fanotify_event_info_header *h = (void *)ip;
-                if (h->len == 0 || ip + h->len > end)
+            for (size_t io = m.metadata_len;
+                 io + sizeof(struct fanotify_event_info_header) <= m.event_len;) {
+                struct fanotify_event_info_header h;
+                memcpy(&h, ev + io, sizeof(h));
+                if (h.len == 0 || io + h.len > m.event_len)
                     break;
-                if ((h->info_type == FAN_EVENT_INFO_TYPE_DFID_NAME ||
-                     h->info_type == FAN_EVENT_INFO_TYPE_DFID) &&
-                    h->len >= sizeof(struct fanotify_event_info_fid) + sizeof(struct file_handle)) {
-                    struct fanotify_event_info_fid *fid = (void *)ip;
-                    struct file_handle *fh = (struct file_handle *)fid->handle;
+                size_t fid_off = offsetof(struct fanotify_event_info_fid, handle);
+                if ((h.info_type == FAN_EVENT_INFO_TYPE_DFID_NAME ||
+                     h.info_type == FAN_EVENT_INFO_TYPE_DFID) &&
+                    h.len >= fid_off + sizeof(struct file_handle)) {
                     uint64_t fsid;
-                    memcpy(&fsid, &fid->fsid, sizeof(fsid));
-                    if (fh->handle_bytes <= DT_FH_MAX) {
-                        dt_node *n =
-                            hash_find(t, fsid, fh->handle_type, fh->f_handle, fh->handle_bytes);
+                    struct file_handle fh;
+                    unsigned char bytes[DT_FH_MAX];
+                    memcpy(&fsid, ev + io + offsetof(struct fanotify_event_info_fid, fsid),
+                           sizeof(fsid));
+                    memcpy(&fh, ev + io + fid_off, sizeof(fh));
+                    if (fh.handle_bytes <= DT_FH_MAX &&
+                        fid_off + sizeof(fh) + fh.handle_bytes <= h.len) {
+                        memcpy(bytes, ev + io + fid_off + sizeof(fh), fh.handle_bytes);
+                        dt_node *n = hash_find(t, fsid, fh.handle_type, bytes, fh.handle_bytes);
                         if (n) {
                             t->st.events_matched++;
                             if (!n->queued && n->root->state == DT_R_READY)
@@ -1176,7 +1190,7 @@ static void fan_read(dt_tracker *t, int wait_ms)
                         }
                     }
                 }
-                ip += h->len;
+                io += h.len;
             }
         }
         if ((size_t)len < sizeof(buf) / 2)
