@@ -183,3 +183,45 @@ t_disk_df_agent_equals_walk() {
 		"$(jq '.totals.writable_bytes + .totals.volumes_bytes + .totals.logs_bytes + .totals.images_bytes' <<<"$a")" "total"
 	assert_match "$(berth df --agent "$AGENT_URL" | tail -1)" '^TOTAL' "total line"
 }
+
+t_disk_agent_poll_mode() {
+	# without fanotify (disk_fanotify off: what an unprivileged agent gets)
+	# a directory whose mtime moved is re-read at the next interval
+	ctr_run dk-p -- sleep 600 >/dev/null
+	local up
+	up=$(docker inspect -f '{{.GraphDriver.Data.UpperDir}}' dk-p)
+	[ -d "$up" ] || skip "no upper dir"
+	agent_start --no-services --disk-fanotify off --disk-interval 2s
+	assert_eq "$(metric_count berth_disk_info 'mode="poll"')" 1 "poll mode"
+	wait_for 60 dk_metric berth_container_fs_writable_bytes dk-p || fail "no figure"
+	local before
+	before=$(dk_metric berth_container_fs_writable_bytes dk-p)
+	docker exec dk-p sh -c 'mkdir -p /var/x && dd if=/dev/zero of=/var/x/f bs=1M count=6 2>/dev/null'
+	grown() {
+		local v
+		v=$(dk_metric berth_container_fs_writable_bytes dk-p) || return 1
+		[ "$v" -ge $((before + 6 * 1024 * 1024)) ]
+	}
+	wait_for "$(dk_limit)" grown || fail "6 MiB written did not show in poll mode"
+	wait_for 10 dk_equals_du berth_container_fs_writable_bytes dk-p "$up" || fail "!= du"
+}
+
+t_disk_zabbix_items() {
+	command -v zabbix_get >/dev/null || skip "zabbix_get not installed"
+	ctr_run dk-z -- sh -c 'dd if=/dev/zero of=/z bs=1k count=3000 2>/dev/null; echo logged; sleep 600' >/dev/null
+	local zport up
+	zport=$(free_port)
+	up=$(docker inspect -f '{{.GraphDriver.Data.UpperDir}}' dk-z)
+	agent_start --no-services --zabbix-listen "127.0.0.1:$zport"
+	wait_for 60 dk_equals_du berth_container_fs_writable_bytes dk-z "$up" || fail "no figure = du"
+	zg() { zabbix_get -s 127.0.0.1 -p "$zport" -k "$1"; }
+	assert_eq "$(zg 'berth.container.disk.writable[dk-z]')" "$(du_b "$up")" "writable item = du"
+	local w v l tot
+	w=$(zg 'berth.container.disk.writable[dk-z]')
+	v=$(zg 'berth.container.disk.volumes[dk-z]')
+	l=$(zg 'berth.container.disk.logs[dk-z]')
+	tot=$(zg 'berth.container.disk.total[dk-z]')
+	assert_eq "$tot" $((w + v + l)) "total = writable + volumes + logs"
+	assert_ge "$(zg berth.disk.images)" 1 "image layers"
+	assert_match "$(zg 'berth.container.disk.total[nobody]' 2>&1)" 'ZBX_NOTSUPPORTED.*No container' "unknown container"
+}
