@@ -1407,6 +1407,33 @@ static uint64_t layers_walk(dt_tracker *t, uint64_t budget)
     return cost;
 }
 
+/* Forgets layers no image uses any more (image churn must not grow memory). */
+static void layers_gc(dt_tracker *t)
+{
+    if (!t->n_layers)
+        return;
+    size_t *map = calloc(t->n_layers, sizeof(*map)); /* old index -> new index + 1 */
+    if (!map)
+        return;
+    for (size_t i = 0; i < t->n_imgs; i++)
+        for (size_t k = 0; k < t->imgs[i].n_layers; k++)
+            map[t->imgs[i].layers[k]] = 1;
+    size_t j = 0;
+    for (size_t i = 0; i < t->n_layers; i++) {
+        if (!map[i]) {
+            free(t->layers[i].path);
+            continue;
+        }
+        t->layers[j] = t->layers[i];
+        map[i] = ++j;
+    }
+    t->n_layers = j;
+    for (size_t i = 0; i < t->n_imgs; i++)
+        for (size_t k = 0; k < t->imgs[i].n_layers; k++)
+            t->imgs[i].layers[k] = map[t->imgs[i].layers[k]] - 1;
+    free(map);
+}
+
 /* ---- targets ---- */
 
 int dt_set_targets(dt_tracker *t, const dt_target *v, size_t n)
@@ -1469,6 +1496,7 @@ int dt_set_targets(dt_tracker *t, const dt_target *v, size_t n)
             free(t->imgs[k].layers);
     }
     t->n_imgs = j;
+    layers_gc(t);
     roots_gc(t);
     /* new containers: logs at once */
     for (size_t k = 0; k < t->n_conts; k++)
