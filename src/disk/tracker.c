@@ -19,8 +19,12 @@
  * open directories (fdc) and a scan costs one openat, like du.
  *
  * Change detection: fanotify directory handles (node->fh, from
- * name_to_handle_at when the node is scanned) in a chained hash; or, in poll
- * mode, the directory's mtime/ctime each interval. See tracker.h.
+ * name_to_handle_at when the node is scanned) in a chained hash; a matched
+ * node goes on the pending list (same links as the queue, queued == 2) and
+ * moves to the front of the work queue at the next round (once a second in
+ * the thread), so however many events name a directory it is read once per
+ * round. In poll mode, the directory's mtime/ctime each interval. See
+ * tracker.h.
  */
 #include "disk/tracker.h"
 
@@ -1701,11 +1705,10 @@ size_t dt_step(dt_tracker *t, int wait_ms, uint64_t budget)
     fdc_clear(t);
     for (dt_root *r = t->roots; r; r = r->next) {
         if (r->relink && r->top) {
+            /* re-read in the next slices; until then the other name may
+             * count twice */
             r->relink = 0;
             root_queue_all(t, r);
-            while (t->qhead)
-                scan(t, t->qhead);
-            fdc_clear(t);
         }
         if (r->dirty_sum && r->top)
             root_sum(t, r);
