@@ -1700,8 +1700,10 @@ size_t dt_step(dt_tracker *t, int wait_ms, uint64_t budget)
     uint64_t cost = 0;
     while (t->qhead && (!budget || cost < budget))
         cost += scan(t, t->qhead);
-    if (!t->qhead || !budget || cost < budget)
-        cost += layers_walk(t, budget ? budget - (cost < budget ? cost : budget) : 0);
+    if (!budget)
+        cost += layers_walk(t, 0);
+    else if (cost < budget)
+        cost += layers_walk(t, budget - cost); /* a layer at a time: may pass it once */
     fdc_clear(t);
     for (dt_root *r = t->roots; r; r = r->next) {
         if (r->relink && r->top) {
