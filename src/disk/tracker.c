@@ -1591,11 +1591,16 @@ static void publish(dt_tracker *t)
     }
     qsort(pub, t->n_conts, sizeof(*pub), cmp_ctr);
     dt_stats st = t->st;
-    /* before the first targets arrive there is nothing walked, not "done" */
-    st.first_walk_done = t->synced;
-    for (dt_root *r = t->roots; r; r = r->next)
-        if (r->state == DT_R_WALKING)
-            st.first_walk_done = 0;
+    /* before the first targets arrive there is nothing walked, not "done";
+     * once done it stays so: containers created later show as counting on
+     * their own (dt_ctr.ready) */
+    if (!t->st.first_walk_done && t->synced) {
+        int walking = 0;
+        for (dt_root *r = t->roots; r && !walking; r = r->next)
+            walking = r->state == DT_R_WALKING;
+        t->st.first_walk_done = !walking;
+    }
+    st.first_walk_done = t->st.first_walk_done;
     /* images: each layer once per image; distinct layers once in the totals */
     uint8_t *counted = calloc(t->n_layers ? t->n_layers : 1, 1);
     for (size_t i = 0; i < t->n_imgs; i++) {

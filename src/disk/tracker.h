@@ -96,7 +96,7 @@ typedef struct dt_stats {
     uint64_t errors;       /* entries not stat'ed or directories not read */
     uint64_t untracked;    /* directories summed by walk past max_dirs */
     double cpu_seconds;    /* tracker thread CPU time */
-    int first_walk_done;
+    int first_walk_done;   /* every tree known at start walked once (stays 1) */
     /* images: distinct layers once */
     uint64_t images_alloc, images_apparent, images_files;
 } dt_stats;

@@ -70,7 +70,6 @@ int json_render_disk(engine *e, buf *out)
     store *st = engine_store(e);
     json_t *o = json_object(), *arr = json_array(), *imgs = json_array();
     uint64_t tw = 0, tl = 0, tv = 0;
-    int ready = 1;
     /* distinct volume sources for the total, each once */
     size_t nsrc = 0, capsrc = 0;
     const char **srcs = NULL;
@@ -81,7 +80,6 @@ int json_render_disk(engine *e, buf *out)
         const dt_ctr *c;
         if (!en->has_meta || !(c = dt_find(t, en->id)))
             continue;
-        ready &= c->ready;
         json_array_append_new(arr, ctr_json(en, c, 1));
         tw += c->writable.alloc;
         tl += c->logs.alloc;
@@ -122,7 +120,9 @@ int json_render_disk(engine *e, buf *out)
     free(srcs);
     json_object_set_new(o, "source", json_string("agent"));
     json_object_set_new(o, "mode", json_string(s.mode ? s.mode : ""));
-    json_object_set_new(o, "ready", json_boolean(ready && s.first_walk_done));
+    /* ready once the agent's first walk is done; a container created since
+     * and still being counted has its own "ready": false */
+    json_object_set_new(o, "ready", json_boolean(s.first_walk_done));
     json_object_set_new(o, "containers", arr);
     json_object_set_new(o, "images", imgs);
     json_t *tot = json_object();
