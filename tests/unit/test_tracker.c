@@ -406,13 +406,80 @@ static void test_pseudo_fs_not_walked(void **state)
     dt_free(t);
 }
 
+/* Images: each image's layers (LowerDir without the container's -init
+ * layer) once per image; layers shared by two images once in the total. */
+static void test_image_layers(void **state)
+{
+    char l1[128], l2[128], l3[128], init[128], lower[600], p[256];
+    snprintf(l1, sizeof(l1), "%s/layers/a/diff", top);
+    snprintf(l2, sizeof(l2), "%s/layers/b/diff", top);
+    snprintf(l3, sizeof(l3), "%s/layers/c/diff", top);
+    snprintf(init, sizeof(init), "%s/layers/x-init/diff", top);
+    sh("mkdir -p %s/sub %s %s %s", l1, l2, l3, init);
+    snprintf(p, sizeof(p), "%s/sub/f", l1);
+    write_file(p, 100000, 0);
+    snprintf(p, sizeof(p), "%s/g", l2);
+    write_file(p, 50000, 0);
+    snprintf(p, sizeof(p), "%s/h", l3);
+    write_file(p, 7000, 0);
+    snprintf(p, sizeof(p), "%s/big", init);
+    write_file(p, 900000, 0); /* the container's own: not the image's */
+    du_totals d1, d2, d3;
+    du_of(l1, &d1);
+    du_of(l2, &d2);
+    du_of(l3, &d3);
+
+    dt_tracker *t = tracker(0, 0);
+    dt_target g[2];
+    target(&g[0], "c8", "");
+    target(&g[1], "c9", "");
+    snprintf(g[0].image_id, sizeof(g[0].image_id), "sha256:one");
+    snprintf(g[0].image, sizeof(g[0].image), "one:latest");
+    snprintf(g[1].image_id, sizeof(g[1].image_id), "sha256:two");
+    snprintf(lower, sizeof(lower), "%s:%s:%s", init, l1, l2);
+    g[0].lower = lower;
+    char lower2[600];
+    snprintf(lower2, sizeof(lower2), "%s:%s", l2, l3);
+    g[1].lower = lower2;
+    assert_int_equal(dt_set_targets(t, g, 2), 0);
+    settle(t, "c8");
+    settle(t, "c9");
+    dt_step(t, 0, 0);
+    size_t n = 0;
+    dt_stats s;
+    dt_lock(t);
+    const dt_image *im = dt_images(t, &n);
+    assert_int_equal(n, 2);
+    const dt_image *one = strcmp(im[0].id, "sha256:one") == 0 ? &im[0] : &im[1];
+    const dt_image *two = one == &im[0] ? &im[1] : &im[0];
+    assert_true(one->ready && two->ready);
+    assert_int_equal(one->layers, 2);
+    assert_int_equal(one->f.alloc, d1.alloc_bytes + d2.alloc_bytes);
+    assert_string_equal(one->name, "one:latest");
+    assert_int_equal(two->f.alloc, d2.alloc_bytes + d3.alloc_bytes);
+    dt_get_stats(t, &s);
+    /* l2 is in both images: once in the total */
+    assert_int_equal(s.images_alloc, d1.alloc_bytes + d2.alloc_bytes + d3.alloc_bytes);
+    dt_unlock(t);
+    /* c9 goes: image two and its own layer are forgotten */
+    assert_int_equal(dt_set_targets(t, g, 1), 0);
+    dt_step(t, 0, 0);
+    dt_lock(t);
+    dt_images(t, &n);
+    assert_int_equal(n, 1);
+    dt_get_stats(t, &s);
+    assert_int_equal(s.images_alloc, d1.alloc_bytes + d2.alloc_bytes);
+    dt_unlock(t);
+    dt_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_changes_fanotify),     cmocka_unit_test(test_changes_poll),
         cmocka_unit_test(test_max_dirs_exact),       cmocka_unit_test(test_shared_volume_and_logs),
         cmocka_unit_test(test_vanishing_top),        cmocka_unit_test(test_deep_chain),
-        cmocka_unit_test(test_pseudo_fs_not_walked),
+        cmocka_unit_test(test_pseudo_fs_not_walked), cmocka_unit_test(test_image_layers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
