@@ -34,31 +34,10 @@ int cmd_load_config(cfg *c, int argc, char **argv)
     return 0;
 }
 
-int cmd_config_flag(cfg *c, int argc, char **argv, int *i)
+/* Applies argv[*i] if it is --KEY VALUE or --KEY=VALUE for a key of keys
+ * (NULL-terminated): 1 when applied, 0 when not one of them, -1 on error. */
+static int flag_in(cfg *c, const char *const *keys, int argc, char **argv, int *i)
 {
-    static const char *const keys[] = {"listen",        "interval",      "history",
-                                       "host_root",     "docker_host",   "docker",
-                                       "label_allow",   "log_level",     "http_max_connections",
-                                       "http_timeout",  "services",      "services_interval",
-                                       "probe_timeout", "zabbix_listen", "zabbix_allow",
-                                       "probe_http",    "probe_ignore",  "disk",
-                                       "disk_interval", "disk_verify",   "disk_fanotify",
-                                       "disk_max_dirs", "config",        NULL};
-    const char *a = argv[*i];
-    if (strcmp(a, "--no-docker") == 0) {
-        c->docker = 0;
-        return 1;
-    }
-    if (strcmp(a, "--no-disk") == 0) {
-        c->disk = 0;
-        return 1;
-    }
-    if (strcmp(a, "--no-services") == 0) {
-        c->services = 0;
-        return 1;
-    }
-    if (strncmp(a, "--", 2) != 0)
-        return 0;
     for (int k = 0; keys[k]; k++) {
         char flag[64] = "--";
         size_t o = 2;
@@ -82,4 +61,47 @@ int cmd_config_flag(cfg *c, int argc, char **argv, int *i)
         return 1;
     }
     return 0;
+}
+
+int cmd_config_flag(cfg *c, int argc, char **argv, int *i)
+{
+    static const char *const keys[] = {"listen",
+                                       "interval",
+                                       "history",
+                                       "host_root",
+                                       "docker_host",
+                                       "docker",
+                                       "label_allow",
+                                       "log_level",
+                                       "http_max_connections",
+                                       "http_timeout",
+                                       "services",
+                                       "services_interval",
+                                       "probe_timeout",
+                                       "zabbix_listen",
+                                       "zabbix_allow",
+                                       "probe_http",
+                                       "probe_ignore",
+                                       "config",
+                                       NULL};
+    const char *a = argv[*i];
+    if (strcmp(a, "--no-docker") == 0) {
+        c->docker = 0;
+        return 1;
+    }
+    if (strcmp(a, "--no-services") == 0) {
+        c->services = 0;
+        return 1;
+    }
+    if (strncmp(a, "--", 2) != 0)
+        return 0;
+    /* the disk tracker's keys (docs/config.md), in a table of their own */
+    static const char *const disk_keys[] = {"disk",          "disk_interval", "disk_verify",
+                                            "disk_fanotify", "disk_max_dirs", NULL};
+    if (strcmp(a, "--no-disk") == 0) {
+        c->disk = 0;
+        return 1;
+    }
+    int r = flag_in(c, keys, argc, argv, i);
+    return r ? r : flag_in(c, disk_keys, argc, argv, i);
 }
