@@ -13,6 +13,7 @@
  *   /api/v1/containers/{id|name}      one container, 404 if unknown
  *   /api/v1/containers/{id|name}/history[?since=&until=&step=]   (web/web.c)
  *   /, /api/v1/stream, /api/v1/host/history, .../services         (web/web.c)
+ *   /api/v1/disk                      per-container disk usage, images, totals
  */
 #include <errno.h>
 #include <malloc.h>
@@ -28,6 +29,7 @@
 #include "core/svcmon.h"
 #include "core/zbxactive.h"
 #include "core/zbxitems.h"
+#include "disk/tracker.h"
 #include "export/export.h"
 #include "http/httpd.h"
 #include "logs/lpipe.h"
@@ -78,7 +80,11 @@ static void agent_usage(FILE *f)
                "  --logs-buffer-max SIZE   disk buffer per output (default 1G)\n"
                "  --logs-full-policy P     pause (default) or drop_oldest\n"
                "  --log-files GLOBS        plain files to ship, comma-separated globs\n"
-               "  --logs-containers GLOBS  only these container names (default all)\n");
+               "  --logs-containers GLOBS  only these container names (default all)\n"
+               "  --no-disk                do not track per-container disk usage\n"
+               "  --disk-interval D        logs re-read and polled trees checked (default 10s)\n"
+               "  --disk-verify D          full re-walk of each tree (default 1h, 0 = never)\n"
+               "  --disk-fanotify on|off   fanotify change detection (default on; off: poll)\n");
 }
 
 static void set_json(httpd_resp *r, int status)
@@ -141,6 +147,12 @@ static void handle(const httpd_req *req, httpd_resp *resp, void *arg)
     if (strcmp(p, "/api/v1/host") == 0) {
         set_json(resp, 200);
         json_render_host(a->e, &resp->body);
+        return;
+    }
+    if (strcmp(p, "/api/v1/disk") == 0) {
+        set_json(resp, 200);
+        if (json_render_disk(a->e, &resp->body) < 0)
+            error_json(resp, 503, "disk tracking is off");
         return;
     }
     if (strcmp(p, "/api/v1/containers") == 0) {
@@ -240,6 +252,7 @@ int cmd_agent(int argc, char **argv)
     svcmon *sm = NULL;
     zbx_server *zs = NULL;
     int only_logs = strcmp(a.c.only, "logs") == 0;
+    dt_tracker *dt = NULL;
     engine_opts eo = {.host_root = a.c.host_root,
                       .docker_host = a.c.docker_host[0] ? a.c.docker_host : NULL,
                       .use_docker = a.c.docker,
@@ -280,7 +293,25 @@ int cmd_agent(int argc, char **argv)
              BERTH_VERSION, cg_mode_name(l->mode),
              l->dir[CG_MEMORY][0] ? l->dir[CG_MEMORY] : l->dir[CG_UNIFIED],
              (long long)a.c.interval_ms, (long long)(a.c.history_ms / 1000));
+    if (a.c.disk) {
+        dt_opts dto;
+        dt_opts_defaults(&dto);
+        dto.interval_ms = a.c.disk_interval_ms;
+        dto.verify_ms = a.c.disk_verify_ms;
+        dto.use_fanotify = a.c.disk_fanotify;
+        dto.max_dirs = (uint64_t)a.c.disk_max_dirs;
+        dto.host_root = a.c.host_root;
+        if (dt_new(&dto, &dt, err, sizeof(err)) < 0) {
+            log_error("agent", "disk tracker: %s", err);
+            goto out;
+        }
+        engine_set_disk(a.e, dt);
+    }
     if (engine_start(a.e, err, sizeof(err)) < 0) {
+        log_error("agent", "%s", err);
+        goto out;
+    }
+    if (dt && dt_start(dt, engine_store(a.e), err, sizeof(err)) < 0) {
         log_error("agent", "%s", err);
         goto out;
     }
@@ -363,7 +394,9 @@ out:
     zbxactive_stop(a.za);
     svcmon_stop(sm);
     lpipe_stop(a.lp);
-    engine_free(a.e);
+    dt_stop(dt);
+    engine_free(a.e); /* stops the engine's threads; dt is no longer read */
+    dt_free(dt);
     if (rc == 0)
         log_info("agent", "stopped");
     return rc;

@@ -34,6 +34,35 @@ int cmd_load_config(cfg *c, int argc, char **argv)
     return 0;
 }
 
+/* Applies argv[*i] if it is --KEY VALUE or --KEY=VALUE for a key of keys
+ * (NULL-terminated): 1 when applied, 0 when not one of them, -1 on error. */
+static int flag_in(cfg *c, const char *const *keys, int argc, char **argv, int *i)
+{
+    for (int k = 0; keys[k]; k++) {
+        char flag[64] = "--";
+        size_t o = 2;
+        for (const char *p = keys[k]; *p && o + 1 < sizeof(flag); p++)
+            flag[o++] = *p == '_' ? '-' : *p;
+        flag[o] = '\0';
+        const char *v = cmd_flag_value(flag, argc, argv, i);
+        if (!v)
+            continue;
+        if (!*v) {
+            fprintf(stderr, "berth: option '%s' needs a value\n", flag);
+            return -1;
+        }
+        if (strcmp(keys[k], "config") == 0)
+            return 1; /* loaded by cmd_load_config */
+        char err[512];
+        if (cfg_set(c, keys[k], v, err, sizeof(err)) < 0) {
+            fprintf(stderr, "berth: %s\n", err);
+            return -1;
+        }
+        return 1;
+    }
+    return 0;
+}
+
 int cmd_config_flag(cfg *c, int argc, char **argv, int *i)
 {
     static const char *const keys[] = {"listen",
@@ -81,27 +110,13 @@ int cmd_config_flag(cfg *c, int argc, char **argv, int *i)
     }
     if (strncmp(a, "--", 2) != 0)
         return 0;
-    for (int k = 0; keys[k]; k++) {
-        char flag[64] = "--";
-        size_t o = 2;
-        for (const char *p = keys[k]; *p && o + 1 < sizeof(flag); p++)
-            flag[o++] = *p == '_' ? '-' : *p;
-        flag[o] = '\0';
-        const char *v = cmd_flag_value(flag, argc, argv, i);
-        if (!v)
-            continue;
-        if (!*v) {
-            fprintf(stderr, "berth: option '%s' needs a value\n", flag);
-            return -1;
-        }
-        if (strcmp(keys[k], "config") == 0)
-            return 1; /* loaded by cmd_load_config */
-        char err[512];
-        if (cfg_set(c, keys[k], v, err, sizeof(err)) < 0) {
-            fprintf(stderr, "berth: %s\n", err);
-            return -1;
-        }
+    /* the disk tracker's keys (docs/config.md), in a table of their own */
+    static const char *const disk_keys[] = {"disk",          "disk_interval", "disk_verify",
+                                            "disk_fanotify", "disk_max_dirs", NULL};
+    if (strcmp(a, "--no-disk") == 0) {
+        c->disk = 0;
         return 1;
     }
-    return 0;
+    int r = flag_in(c, keys, argc, argv, i);
+    return r ? r : flag_in(c, disk_keys, argc, argv, i);
 }

@@ -42,8 +42,9 @@ struct engine {
     int started;
     pthread_mutex_t stop_lock;
     pthread_cond_t stop_cond;
-    atomic_int stopping;  /* read without stop_lock by the watcher loop */
-    dk_client *ev_client; /* owned by the watcher; cancelled by stop */
+    atomic_int stopping;     /* read without stop_lock by the watcher loop */
+    dk_client *ev_client;    /* owned by the watcher; cancelled by stop */
+    struct dt_tracker *disk; /* borrowed: the disk tracker, NULL when off */
 };
 
 static int64_t mono_ns(void)
@@ -106,6 +107,16 @@ void engine_free(engine *e)
 store *engine_store(engine *e)
 {
     return e->st;
+}
+
+void engine_set_disk(engine *e, struct dt_tracker *t)
+{
+    e->disk = t;
+}
+
+struct dt_tracker *engine_disk(const engine *e)
+{
+    return e->disk;
 }
 
 const cg_layout *engine_layout(const engine *e)

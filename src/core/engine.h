@@ -43,6 +43,11 @@ int engine_new(const engine_opts *o, engine **out, char *err, size_t errlen);
 void engine_free(engine *e);
 store *engine_store(engine *e);
 const cg_layout *engine_layout(const engine *e);
+/* The disk tracker (disk/tracker.h) the exporters read, borrowed: set by
+ * the agent before engine_start, NULL when disk tracking is off. */
+struct dt_tracker;
+void engine_set_disk(engine *e, struct dt_tracker *t);
+struct dt_tracker *engine_disk(const engine *e);
 /* Copies the stats; takes the store lock itself. */
 void engine_get_stats(engine *e, engine_stats *st);
 

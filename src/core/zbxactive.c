@@ -128,9 +128,10 @@ size_t zbxactive_collect(engine *e, const char *host, const char *items, int64_t
     if (zbxactive_selected(items, "agent.version"))
         put(&c, "agent.version", 13, BERTH_VERSION, strlen(BERTH_VERSION));
 
-    /* discovery: answered by zbxitems_get, which takes the lock itself */
+    /* discovery (and the host's image layers): answered by zbxitems_get,
+     * which takes the lock itself */
     static const char *const lld[] = {"berth.containers.discovery", "berth.services.discovery",
-                                      "berth.volumes.discovery"};
+                                      "berth.volumes.discovery", "berth.disk.images"};
     zbx_key *k = calloc(1, sizeof(*k)); /* 33 KiB: not on this thread's stack */
     for (size_t i = 0; k && i < sizeof(lld) / sizeof(lld[0]); i++) {
         if (!zbxactive_selected(items, lld[i]))
@@ -161,6 +162,20 @@ size_t zbxactive_collect(engine *e, const char *host, const char *items, int64_t
                 continue;
             buf_reset(&val);
             if (zbxitems_container_value(en, item, st->host.mem_total, &val) != 0)
+                continue;
+            buf_putc(&key, '[');
+            zbx_key_param(&key, name);
+            buf_putc(&key, ']');
+            put(&c, key.data, key.len, val.data ? val.data : "", val.len);
+        }
+        for (size_t j = 0; zbxitems_disk_items[j]; j++) {
+            buf_reset(&key);
+            buf_puts(&key, "berth.container.disk.");
+            buf_puts(&key, zbxitems_disk_items[j]);
+            if (!zbxactive_selected(items, key.data))
+                continue;
+            buf_reset(&val);
+            if (zbxitems_disk_value(e, en, zbxitems_disk_items[j], &val) != 0)
                 continue;
             buf_putc(&key, '[');
             zbx_key_param(&key, name);

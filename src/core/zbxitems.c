@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "disk/tracker.h"
 #include "metrics/store.h"
 
 static int live(const st_entry *en)
@@ -153,6 +154,91 @@ int zbxitems_container_value(st_entry *en, const char *item, uint64_t host_mem, 
     return container_item(en, item, host_mem, out);
 }
 
+/* One per-container disk figure of a ready tracker entry; tracker locked. */
+static int ctr_disk_value(const dt_ctr *c, const char *item, buf *out)
+{
+    if (strcmp(item, "writable") == 0)
+        buf_put_u64(out, c->writable.alloc);
+    else if (strcmp(item, "volumes") == 0)
+        buf_put_u64(out, c->volumes_alloc);
+    else if (strcmp(item, "logs") == 0)
+        buf_put_u64(out, c->logs.alloc);
+    else if (strcmp(item, "total") == 0)
+        buf_put_u64(out, c->total_alloc);
+    else if (strcmp(item, "growth") == 0)
+        buf_printf(out, "%.3f", c->growth_bps);
+    else
+        return -ENOTSUP;
+    return 0;
+}
+
+const char *const zbxitems_disk_items[] = {"writable", "volumes", "logs", "total", "growth", NULL};
+
+int zbxitems_disk_value(engine *e, const st_entry *en, const char *item, buf *out)
+{
+    dt_tracker *t = engine_disk(e);
+    if (!t)
+        return -ENOENT;
+    dt_lock(t);
+    const dt_ctr *c = dt_find(t, en->id);
+    int rc = c && c->ready ? ctr_disk_value(c, item, out) : -EAGAIN;
+    dt_unlock(t);
+    return rc;
+}
+
+/* ---- disk items (disk/tracker.h): berth.container.disk.*[NAME], berth.disk.* ----
+ * Any container Docker knows (stopped ones use disk too), by name. Store
+ * locked by the caller; the tracker's lock is taken after it. */
+static int disk_item(engine *e, store *st, const zbx_key *key, buf *out)
+{
+    dt_tracker *t = engine_disk(e);
+    const char *item = key->name + 21; /* after "berth.container.disk." */
+    int rc = 0;
+    if (!t) {
+        buf_puts(out, "Disk tracking is off (disk off in the agent's configuration).");
+        return -ENOENT;
+    }
+    dt_lock(t);
+    if (strcmp(key->name, "berth.disk.images") == 0) {
+        dt_stats s;
+        dt_get_stats(t, &s);
+        buf_put_u64(out, s.images_alloc);
+        goto out;
+    }
+    const st_entry *en = NULL;
+    for (size_t i = 0; key->nparams >= 1 && i < st->n && !en; i++)
+        if (st->v[i]->has_meta && strcmp(st->v[i]->meta.name, key->params[0]) == 0)
+            en = st->v[i];
+    const dt_ctr *c = en ? dt_find(t, en->id) : NULL;
+    if (key->nparams < 1 || !key->params[0][0]) {
+        buf_puts(out, "Invalid first parameter: a container name is required.");
+        rc = -EINVAL;
+    } else if (!c) {
+        buf_printf(out, "No container named \"%.200s\".", key->params[0]);
+        rc = -ENOENT;
+    } else if (!c->ready) {
+        buf_puts(out, "The container's disk usage is still being counted.");
+        rc = -EAGAIN;
+    } else if (strcmp(item, "volume") != 0) {
+        rc = ctr_disk_value(c, item, out);
+    } else {
+        const dt_vol *v = NULL;
+        for (size_t k = 0; key->nparams >= 2 && k < c->n_vols && !v; k++)
+            if (strcmp(c->vols[k].name, key->params[1]) == 0)
+                v = &c->vols[k];
+        if (v)
+            buf_put_u64(out, v->f.alloc);
+        else {
+            buf_printf(out, "No volume \"%.200s\" in that container.",
+                       key->nparams >= 2 ? key->params[1] : "");
+            rc = -ENOENT;
+        }
+    }
+out:
+    dt_unlock(t);
+    return rc;
+}
+
 int zbxitems_get(const zbx_key *key, buf *out, void *arg)
 {
     engine *e = arg;
@@ -171,6 +257,9 @@ int zbxitems_get(const zbx_key *key, buf *out, void *arg)
         for (size_t i = 0; i < st->n; i++)
             n += live(st->v[i]);
         buf_put_u64(out, n);
+    } else if (strncmp(k, "berth.container.disk.", 21) == 0 ||
+               strcmp(k, "berth.disk.images") == 0) {
+        rc = disk_item(e, st, key, out);
     } else if (strncmp(k, "berth.container.", 16) == 0 || strncmp(k, "berth.service.", 14) == 0) {
         int svc = k[6] == 's';
         st_entry *en = key->nparams >= 1 ? by_name(st, key->params[0]) : NULL;

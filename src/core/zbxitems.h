@@ -30,6 +30,16 @@
  *   berth.container.pids[NAME]          tasks
  *   berth.service.up[NAME,PORT,PROTO]   1 when the last probe succeeded (PROTO default tcp)
  *   berth.service.latency[NAME,PORT,PROTO] seconds of the last probe
+ * Disk items (the agent's disk tracker; any container Docker knows, stopped
+ * ones too; allocated bytes as du -B1 -x; an error while the first walk of
+ * the container's directories is still running):
+ *   berth.container.disk.writable[NAME]       writable layer
+ *   berth.container.disk.volumes[NAME]        its volumes and binds (shared ones in full)
+ *   berth.container.disk.volume[NAME,VOLUME]  one volume or bind (name as in discovery)
+ *   berth.container.disk.logs[NAME]           log files, rotated ones included
+ *   berth.container.disk.total[NAME]          writable + volumes + logs
+ *   berth.container.disk.growth[NAME]         total's change, bytes per second (~1 min)
+ *   berth.disk.images                         image layers of the host's containers, once each
  */
 #ifndef BERTH_ZBXITEMS_H
 #define BERTH_ZBXITEMS_H
@@ -47,5 +57,11 @@ int zbxitems_get(const zbx_key *key, buf *out, void *arg);
  * -ENOTSUP. */
 extern const char *const zbxitems_container_items[];
 int zbxitems_container_value(st_entry *en, const char *item, uint64_t host_mem, buf *out);
+
+/* berth.container.disk.<item>[NAME] that active mode pushes, NULL-ended. */
+extern const char *const zbxitems_disk_items[];
+/* The disk figure item of en (store locked by the caller): 0, -ENOENT when
+ * disk tracking is off, -EAGAIN while the container is being counted. */
+int zbxitems_disk_value(engine *e, const st_entry *en, const char *item, buf *out);
 
 #endif

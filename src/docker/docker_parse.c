@@ -406,6 +406,9 @@ int dk_parse_inspect(const char *buf, size_t len, bmeta *out)
     const json_t *gd = json_object_get(root, "GraphDriver");
     set_str(out->graph_driver, sizeof(out->graph_driver), gd, "Name");
     set_str(out->upper_dir, sizeof(out->upper_dir), json_object_get(gd, "Data"), "UpperDir");
+    const char *lower = get_str(json_object_get(gd, "Data"), "LowerDir");
+    if (lower && !(out->lower_dir = strdup(lower)))
+        abort();
     set_str(out->log_path, sizeof(out->log_path), root, "LogPath");
 
     const json_t *state = json_object_get(root, "State");

@@ -39,4 +39,12 @@ int json_render_history(engine *e, const char *filter, int64_t from_ms, int64_t 
 int json_render_history_step(engine *e, const char *filter, int64_t from_ms, int64_t to_ms,
                              int64_t step_ms, buf *out);
 
+/* Disk tracker figures (prom_disk.c, json_disk.c). prom_render_disk is
+ * called by prom_render with the store locked. json_render_disk returns -1
+ * when disk tracking is off. json_add_disk sets obj's (a json_t *) "disk"
+ * member for one entry; store locked by the caller. */
+void prom_render_disk(engine *e, store *st, buf *out);
+int json_render_disk(engine *e, buf *out);
+void json_add_disk(engine *e, const st_entry *en, void *obj);
+
 #endif

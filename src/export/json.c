@@ -225,7 +225,9 @@ void json_render_containers(engine *e, int all, const char *filter, buf *out)
             continue;
         if (!matches(en, filter))
             continue;
-        json_array_append_new(arr, container_json(en));
+        json_t *cj = container_json(en);
+        json_add_disk(e, en, cj);
+        json_array_append_new(arr, cj);
     }
     st_unlock(st);
     dump(arr, out);

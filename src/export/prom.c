@@ -463,6 +463,7 @@ void prom_render(engine *e, const export_opts *o, buf *b)
             hist_bytes += ring_bytes(en->hist);
     }
     render_containers(st, b);
+    prom_render_disk(e, st, b);
 
     const cg_host *h = &st->host;
     if (h->ncpu)

@@ -12,6 +12,7 @@ void bmeta_clear(bmeta *m)
     for (size_t i = 0; i < BM_MOUNT_FIELDS * m->n_mounts; i++)
         free(m->mounts[i]);
     free(m->mounts);
+    free(m->lower_dir);
     memset(m, 0, sizeof(*m));
 }
 
@@ -22,6 +23,9 @@ void bmeta_copy(bmeta *dst, const bmeta *src)
     dst->n_labels = 0;
     dst->mounts = NULL;
     dst->n_mounts = 0;
+    dst->lower_dir = NULL;
+    if (src->lower_dir && !(dst->lower_dir = strdup(src->lower_dir)))
+        abort();
     for (size_t i = 0; i < src->n_labels; i++)
         bmeta_add_label(dst, src->labels[2 * i], src->labels[2 * i + 1]);
     for (size_t i = 0; i < src->n_mounts; i++)

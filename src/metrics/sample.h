@@ -118,6 +118,9 @@ typedef struct bmeta {
     char graph_driver[16];
     char upper_dir[256];
     char log_path[256];
+    /* overlay2's LowerDir (':'-separated layer dirs, the container's -init
+     * layer first), owned, NULL when unknown: the image's layers (disk). */
+    char *lower_dir;
 } bmeta;
 
 enum { BM_MOUNT_TYPE, BM_MOUNT_NAME, BM_MOUNT_DEST, BM_MOUNT_SOURCE, BM_MOUNT_FIELDS };

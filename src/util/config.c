@@ -29,6 +29,11 @@ void cfg_defaults(cfg *c)
     c->logs_poll_ms = 100;
     c->logs_fsync = 1;
     c->logs_line_max = 1u << 20;
+    c->disk = 1;
+    c->disk_interval_ms = 10000;
+    c->disk_verify_ms = 3600000;
+    c->disk_fanotify = 1;
+    c->disk_max_dirs = 1000000;
 }
 
 static int set_str(char *dst, size_t cap, const char *v, const char *key, char *err, size_t errlen);
@@ -233,8 +238,55 @@ static int set_labels(cfg *c, const char *v, char *err, size_t errlen)
     return 0;
 }
 
+/* The disk tracker's keys (disk, disk_*). Returns 1 when key is not one. */
+static int set_disk(cfg *c, const char *key, const char *v, char *err, size_t errlen)
+{
+    int64_t ms;
+    long n;
+    if (strcmp(key, "disk") == 0 || strcmp(key, "disk_fanotify") == 0) {
+        int *dst = key[4] ? &c->disk_fanotify : &c->disk;
+        if (strcmp(v, "on") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
+            *dst = 1;
+        else if (strcmp(v, "off") == 0 || strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
+            *dst = 0;
+        else {
+            snprintf(err, errlen, "%s: want on or off, got '%s'", key, v);
+            return -EINVAL;
+        }
+        return 0;
+    }
+    if (strcmp(key, "disk_interval") == 0) {
+        if (cfg_parse_duration(v, &ms) < 0 || ms < 1000 || ms > 3600000) {
+            snprintf(err, errlen, "disk_interval: want a duration from 1s to 1h, got '%s'", v);
+            return -EINVAL;
+        }
+        c->disk_interval_ms = ms;
+        return 0;
+    }
+    if (strcmp(key, "disk_verify") == 0) {
+        if (cfg_parse_duration(v, &ms) < 0 || (ms != 0 && ms < 60000) || ms > 7 * 86400000LL) {
+            snprintf(err, errlen, "disk_verify: want 0 or a duration from 1m to 168h, got '%s'", v);
+            return -EINVAL;
+        }
+        c->disk_verify_ms = ms;
+        return 0;
+    }
+    if (strcmp(key, "disk_max_dirs") == 0) {
+        if (parse_uint(v, 1000, 100000000, &n) < 0) {
+            snprintf(err, errlen, "disk_max_dirs: want 1000..100000000, got '%s'", v);
+            return -EINVAL;
+        }
+        c->disk_max_dirs = n;
+        return 0;
+    }
+    return 1;
+}
+
 int cfg_set(cfg *c, const char *key, const char *v, char *err, size_t errlen)
 {
+    int dr = set_disk(c, key, v, err, errlen);
+    if (dr <= 0)
+        return dr;
     long n;
     int64_t ms;
     if (strcmp(key, "listen") == 0)

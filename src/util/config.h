@@ -57,6 +57,12 @@ typedef struct cfg {
     int logs_fsync;         /* 1 */
     uint64_t logs_line_max; /* 1 MiB */
     char only[32];          /* "" or "logs": run only that part of the agent */
+    /* disk tracker (disk/tracker.h) */
+    int disk;                 /* 1: keep per-container disk usage current */
+    int64_t disk_interval_ms; /* 10000: logs and polled trees re-checked, figures published */
+    int64_t disk_verify_ms;   /* 3600000: full re-walk of each tree; 0 = never */
+    int disk_fanotify;        /* 1: fanotify when the kernel allows it, else poll */
+    long disk_max_dirs;       /* 1000000: directories tracked one by one */
 } cfg;
 
 void cfg_defaults(cfg *c);

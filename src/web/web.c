@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "cgroup/cgroup.h"
+#include "disk/tracker.h"
 #include "export/export.h"
 #include "metrics/ring.h"
 #include "metrics/store.h"
@@ -223,6 +224,10 @@ static void render_frame(web *w, buf *b)
                (long long)wall_ms(), frame_cols);
     unsigned running = 0, total = 0, unhealthy = 0;
     st_lock(st);
+    /* lock order: store, then tracker (as everywhere) */
+    dt_tracker *dt = engine_disk(w->e);
+    if (dt)
+        dt_lock(dt);
     for (size_t i = 0; i < st->n; i++) {
         const st_entry *en = st->v[i];
         int live = en->cgpath[0] && en->collects > 0;
@@ -293,8 +298,15 @@ static void render_frame(web *w, buf *b)
             buf_put_u64(b, s->pids);
         else
             buf_puts(b, "null");
-        /* disk: null until the store keeps per-container disk usage */
-        buf_printf(b, ",%d,%u,%u,null,", en->has_meta ? m->restart_count : 0, up, down);
+        buf_printf(b, ",%d,%u,%u,", en->has_meta ? m->restart_count : 0, up, down);
+        /* disk: the container's total (writable + volumes + logs) once the
+         * tracker has walked it, null before or with disk tracking off */
+        const dt_ctr *dc = dt ? dt_find(dt, en->id) : NULL;
+        if (dc && dc->ready)
+            buf_put_u64(b, dc->total_alloc);
+        else
+            buf_puts(b, "null");
+        buf_putc(b, ',');
         put_psi(b, en, BS_PSI_CPU, BS_HAS_PSI_CPU_SOME);
         buf_putc(b, ',');
         put_psi(b, en, BS_PSI_MEM, BS_HAS_PSI_MEM_SOME);
@@ -302,6 +314,8 @@ static void render_frame(web *w, buf *b)
         put_psi(b, en, BS_PSI_IO, BS_HAS_PSI_IO_SOME);
         buf_putc(b, ']');
     }
+    if (dt)
+        dt_unlock(dt);
     cg_host c = st->host;
     st_unlock(st);
     buf_puts(b, "],\"host\":");

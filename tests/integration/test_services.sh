@@ -106,6 +106,8 @@ t_zabbix_get() {
 	assert_eq "$(zg 'berth.container.memory.limit[zbx]')" 67108864 "memory limit item"
 	assert_eq "$(zg 'berth.service.up[zbx,8081]')" 1 "service item"
 	assert_eq "$(zg 'berth.container.state[zbx]')" running "state item"
+	# disk items answer once the disk tracker has counted the container
+	wait_for 30 has_sample berth_container_fs_writable_bytes 'name="zbx"' || fail "no disk figures for zbx"
 	# every item key of the shipped template is answered for a real container
 	local k v tpl=$BERTH_ROOT/templates/zabbix/berth_template.yaml n=0
 	while read -r k; do

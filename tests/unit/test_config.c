@@ -74,6 +74,26 @@ static void t_durations(void **st)
     assert_int_equal(cfg_parse_duration("3d", &ms), -EINVAL);
 }
 
+static void t_disk_keys(void **st)
+{
+    (void)st;
+    cfg c;
+    char err[256];
+    cfg_defaults(&c);
+    assert_true(c.disk == 1 && c.disk_fanotify == 1);
+    assert_true(c.disk_interval_ms == 10000 && c.disk_verify_ms == 3600000);
+    const char txt[] = "disk_interval 2s\ndisk_verify 0\ndisk_fanotify off\ndisk_max_dirs 5000\n"
+                       "disk off\n";
+    assert_int_equal(cfg_parse(&c, txt, sizeof(txt) - 1, err, sizeof(err)), 0);
+    assert_true(c.disk_interval_ms == 2000 && c.disk_verify_ms == 0);
+    assert_true(c.disk_fanotify == 0 && c.disk == 0 && c.disk_max_dirs == 5000);
+    assert_int_equal(cfg_set(&c, "disk_interval", "10ms", err, sizeof(err)), -EINVAL);
+    assert_int_equal(cfg_set(&c, "disk_verify", "5s", err, sizeof(err)), -EINVAL);
+    assert_int_equal(cfg_set(&c, "disk_max_dirs", "10", err, sizeof(err)), -EINVAL);
+    assert_int_equal(cfg_set(&c, "disk", "maybe", err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "disk"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -81,6 +101,7 @@ int main(void)
         cmocka_unit_test(t_parse_file),
         cmocka_unit_test(t_errors_name_the_line),
         cmocka_unit_test(t_durations),
+        cmocka_unit_test(t_disk_keys),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -1,0 +1,161 @@
+/*
+ * tracker: per-container disk usage kept current in the background (dt_*).
+ *
+ * What it tracks, per container: the writable layer (overlay2's upper
+ * directory), every volume and bind mount (one tracked tree per host path,
+ * however many containers use it; shared ones are marked), and the log files
+ * (json-file <id>-json.log with its rotations, the local driver's
+ * local-logs/). Figures are du -s -B1 -x's (allocated bytes, hard links once
+ * per tree, no other filesystems, symlinks never followed), apparent bytes
+ * and regular-file counts.
+ *
+ * How (see ARCHITECTURE.md "Disk"): every tracked tree is held in memory as
+ * one node per directory with the sums of its own inode and its
+ * non-directory entries. The first walk fills the nodes (in bounded slices);
+ * after that only directories known to have changed are re-read:
+ *   - fanotify mode (root, Linux >= 5.9): one FAN_MARK_FILESYSTEM mark per
+ *     filesystem reports create/delete/move/modify with the parent
+ *     directory's file handle; the handle is looked up in a hash of the
+ *     nodes' handles (no syscall) and that directory alone is re-read.
+ *     Writes made by containers through overlayfs land in the upper
+ *     directory as ordinary VFS operations, so they are reported (checked on
+ *     Linux 6.18). A queue overflow re-reads everything.
+ *   - poll mode (no fanotify, or a filesystem that refuses the mark): each
+ *     interval every tracked directory is stat'ed and the ones whose mtime or
+ *     ctime moved are re-read. Files that grow in place without a directory
+ *     change are seen at the next verification walk.
+ * Every tree is re-walked fully every verify interval as a safety net
+ * (mmap writes make no fanotify event).
+ *
+ * Threads: dt_start runs one thread (nice 10) that owns every tree; readers
+ * take dt_lock and read the published figures (a snapshot swapped in whole),
+ * so a render never waits for a walk. Lock order: store lock, then dt_lock.
+ *
+ * Memory: per tracked directory one dt_node (about 150 bytes plus its name
+ * and 8 bytes per subdirectory), plus 24 bytes per hard-linked file; per
+ * container one dt_ctr in the snapshot. Bound: max_dirs nodes in all; past
+ * it a new directory's subtree is summed with a full walk at every re-read
+ * of its parent instead of being tracked node by node (counted in stats).
+ */
+#ifndef BERTH_DISK_TRACKER_H
+#define BERTH_DISK_TRACKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DT_MAX_VOLS 16
+
+typedef struct dt_figs {
+    uint64_t alloc;    /* du -B1 */
+    uint64_t apparent; /* du -b */
+    uint64_t files;    /* regular files */
+} dt_figs;
+
+/* A volume or bind mount as published. */
+typedef struct dt_vol {
+    char type[8]; /* "volume" or "bind" */
+    char name[128];
+    char source[256];
+    int shared; /* used by more than one container */
+    int ready;
+    dt_figs f;
+} dt_vol;
+
+/* One container's figures as published. */
+typedef struct dt_ctr {
+    char id[65];
+    int ready;        /* every tree walked at least once */
+    char source[24];  /* where the writable figure comes from: "overlay2-upper" or "none" */
+    dt_figs writable; /* zero when source is "none" */
+    dt_figs logs;     /* log files, rotated ones included */
+    dt_vol *vols;     /* owned */
+    size_t n_vols;
+    uint64_t volumes_alloc, volumes_apparent; /* sums over this container's volumes */
+    uint64_t total_alloc; /* writable + volumes + logs (shared volumes in full) */
+    double growth_bps;    /* total_alloc change per second over about the last minute */
+    int64_t updated_ms;   /* wall time of the last change of any figure */
+} dt_ctr;
+
+/* An image's layers (overlay2 lower directories), walked once (read-only). */
+typedef struct dt_image {
+    char id[80];
+    char name[256];
+    int ready;
+    unsigned layers;
+    dt_figs f;
+} dt_image;
+
+typedef struct dt_stats {
+    const char *mode; /* "fanotify", "poll" */
+    uint64_t roots, dirs;
+    uint64_t events, events_matched, overflows;
+    uint64_t rescans;      /* directory re-reads after the first walk */
+    uint64_t stats;        /* fstatat calls, all walks included */
+    uint64_t rescan_stats; /* of which re-reads of trees already walked (changes) */
+    uint64_t full_walks;   /* trees walked in full (first walk, verification, overflow) */
+    uint64_t errors;       /* entries not stat'ed or directories not read */
+    uint64_t untracked;    /* directories summed by walk past max_dirs */
+    double cpu_seconds;    /* tracker thread CPU time */
+    int first_walk_done;   /* every tree known at start walked once (stays 1) */
+    /* images: distinct layers once */
+    uint64_t images_alloc, images_apparent, images_files;
+} dt_stats;
+
+/* What the tracker is asked to follow, one per container (from the store's
+ * Docker metadata, or built by a test). */
+typedef struct dt_target {
+    char id[65];
+    char upper[256]; /* writable layer directory, "" if none */
+    char driver[16];
+    char log_path[256]; /* json-file log; "" = /var/lib/docker/containers/<id>/<id>-json.log */
+    char image_id[80];
+    char image[256];
+    char *lower; /* owned or NULL: overlay2 LowerDir (':'-separated) */
+    size_t n_vols;
+    struct {
+        char type[8], name[128], source[256];
+    } vols[DT_MAX_VOLS];
+} dt_target;
+
+typedef struct dt_opts {
+    int64_t interval_ms;   /* logs poll, poll-mode check, publish (default 10 s) */
+    int64_t verify_ms;     /* full re-walk of each tree (default 1 h, 0 = never) */
+    int use_fanotify;      /* 1: try fanotify, else poll mode */
+    uint64_t max_dirs;     /* node bound (default 1,000,000) */
+    uint32_t slice_stats;  /* fstatat calls per slice between event checks (default 4096) */
+    const char *host_root; /* prefix for paths ("" or NULL: /) */
+} dt_opts;
+
+typedef struct dt_tracker dt_tracker;
+struct store;
+
+void dt_opts_defaults(dt_opts *o);
+int dt_new(const dt_opts *o, dt_tracker **out, char *err, size_t errlen);
+void dt_free(dt_tracker *t);
+
+/* Replaces the set of followed containers (the targets are copied; lower
+ * strings are borrowed for the call). Trees no container uses any more are
+ * dropped. Tracker thread or single-threaded tests only. */
+int dt_set_targets(dt_tracker *t, const dt_target *v, size_t n);
+
+/* One pass of work on the calling thread: read pending events (waiting up to
+ * wait_ms for the first), re-read changed directories and walk new trees
+ * until the queue is empty or budget fstatat calls were made (0: no
+ * bound), poll logs and poll-mode trees when due, publish. Returns the number
+ * of directories still queued. */
+size_t dt_step(dt_tracker *t, int wait_ms, uint64_t budget);
+
+/* Starts the thread, which copies targets from the store (Docker metadata)
+ * whenever it changes. */
+int dt_start(dt_tracker *t, struct store *s, char *err, size_t errlen);
+void dt_stop(dt_tracker *t);
+
+/* Readers: hold the lock while using what the getters return. */
+void dt_lock(dt_tracker *t);
+void dt_unlock(dt_tracker *t);
+const dt_ctr *dt_find(const dt_tracker *t, const char *id);
+const dt_ctr *dt_ctrs(const dt_tracker *t, size_t *n);
+const dt_image *dt_images(const dt_tracker *t, size_t *n);
+void dt_get_stats(const dt_tracker *t, dt_stats *st);
+
+#endif
