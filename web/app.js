@@ -454,8 +454,14 @@ async function loadLogs(d) {
     const r = await fetch(url, { cache: 'no-store' });
     if (!r.ok) { $('p-logs').hidden = true; return; }
     const j = await r.json();
+    if (S.detail !== d) return;
     const lines = Array.isArray(j) ? j : (j.lines || []);
-    $('logs').textContent = lines.map((l) => typeof l === 'string' ? l : (l.line || l.message || JSON.stringify(l))).join('\n');
+    const el = $('logs');
+    const atEnd = el.scrollTop + el.clientHeight >= el.scrollHeight - 4;
+    el.textContent = lines.map((l) => typeof l === 'string' ? l
+      : (l.time ? l.time.slice(11, 23) + ' ' : '') + (l.stream === 'stderr' ? 'E ' : '  ') +
+        (l.line !== undefined ? l.line : (l.message || JSON.stringify(l)))).join('\n');
+    if (atEnd) el.scrollTop = el.scrollHeight;
     $('p-logs').hidden = false;
   } catch (e) { $('p-logs').hidden = true; }
 }
@@ -514,6 +520,7 @@ async function refreshDetail(f) {
       const [info, sv] = await Promise.all([getJSON(base), getJSON(base + '/services')]);
       if (S.detail === d) { d.info = info; renderInfo(d); renderServices(sv.services); }
     }
+    if (f.t % 5000 < 1100 && S.detail === d) loadLogs(d); /* recent lines, every ~5 s */
   } catch (e) { /* the next frame retries */ }
   d.fetching = false;
 }

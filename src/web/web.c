@@ -16,16 +16,21 @@
 #include "web/web.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cgroup/cgroup.h"
 #include "disk/tracker.h"
+#include "logs/ljson.h"
+#include "logs/lparse.h"
 #include "export/export.h"
 #include "metrics/ring.h"
 #include "metrics/store.h"
@@ -647,6 +652,127 @@ static void services_json(web *w, const char *key, httpd_resp *resp)
     free(s);
 }
 
+/* Lines a log tail reads at most, and bytes it reads from the file's end. */
+#define WEB_LOG_TAIL_MAX   1000
+#define WEB_LOG_TAIL_BYTES (512 * 1024)
+
+/* /api/v1/containers/{key}/logs?tail=N: the last N lines (default 100, at
+ * most 1000) of the container's json-file log, read from the file Docker
+ * writes (log shipping need not be on). Only the current file is read, at
+ * most its last 512 KiB; messages are JSON-escaped with invalid UTF-8
+ * replaced, so whatever the container printed cannot break the page. */
+static void logs_json(web *w, const char *key, const char *query, httpd_resp *resp)
+{
+    long tail = 100;
+    const char *q = strstr(query, "tail=");
+    if (q && (q == query || q[-1] == '&')) {
+        char *end;
+        tail = strtol(q + 5, &end, 10);
+        if (end == q + 5 || (*end && *end != '&') || tail < 1 || tail > WEB_LOG_TAIL_MAX) {
+            error_json(resp, 400, "tail: want a number from 1 to 1000");
+            return;
+        }
+    }
+    char path[512] = "", name[128] = "";
+    int found = 0, many = 0;
+    size_t kl = strlen(key);
+    store *st = engine_store(w->e);
+    st_lock(st);
+    for (size_t i = 0; i < st->n; i++) {
+        const st_entry *en = st->v[i];
+        if (!en->has_meta)
+            continue;
+        if (strcmp(en->meta.name, key) == 0) { /* an exact name wins */
+            found = 1, many = 0;
+            snprintf(path, sizeof(path), "%s%s", w->o.host_root ? w->o.host_root : "",
+                     en->meta.log_path);
+            snprintf(name, sizeof(name), "%s", en->meta.name);
+            break;
+        }
+        if (strncmp(en->id, key, kl) == 0) {
+            many += found;
+            found = 1;
+            snprintf(path, sizeof(path), "%s%s", w->o.host_root ? w->o.host_root : "",
+                     en->meta.log_path);
+            snprintf(name, sizeof(name), "%s", en->meta.name);
+        }
+    }
+    st_unlock(st);
+    if (!found || many) {
+        error_json(resp, many ? 409 : 404, many ? "ambiguous id prefix" : "no such container");
+        return;
+    }
+    buf raw = BUF_INIT, out = BUF_INIT;
+    char *msg = NULL;
+    int fd =
+        path[strlen(w->o.host_root ? w->o.host_root : "")] ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) < 0) {
+        /* no json-file log (another log driver, or not written yet) */
+        set_json(resp, 200);
+        buf_puts(&resp->body, "{\"name\":");
+        ljson_str(&resp->body, name, strlen(name));
+        buf_puts(&resp->body, ",\"lines\":[]}");
+        goto out;
+    }
+    off_t from = sb.st_size > WEB_LOG_TAIL_BYTES ? sb.st_size - WEB_LOG_TAIL_BYTES : 0;
+    buf_reserve(&raw, (size_t)(sb.st_size - from) + 1);
+    ssize_t n = pread(fd, raw.data, (size_t)(sb.st_size - from), from);
+    raw.len = n > 0 ? (size_t)n : 0;
+    /* lines: skip a cut first line, keep the last `tail` complete ones */
+    size_t start = 0;
+    if (from > 0) {
+        const char *nl = memchr(raw.data, '\n', raw.len);
+        start = nl ? (size_t)(nl - raw.data) + 1 : raw.len;
+    }
+    size_t end = raw.len;
+    while (end > start && raw.data[end - 1] != '\n')
+        end--; /* a line still being written is left out */
+    /* back from the end, one line at a time: first stays at a line start */
+    size_t first = end;
+    for (long cnt = 0; first > start && cnt < tail; cnt++) {
+        size_t j = first - 1; /* the '\n' ending the line before */
+        while (j > start && raw.data[j - 1] != '\n')
+            j--;
+        first = j;
+    }
+    msg = malloc(raw.len + 1);
+    if (!msg)
+        abort();
+    buf_puts(&out, "{\"name\":");
+    ljson_str(&out, name, strlen(name));
+    buf_puts(&out, ",\"lines\":[");
+    int any = 0;
+    for (size_t i = first; i < end;) {
+        const char *nl = memchr(raw.data + i, '\n', end - i);
+        size_t ll = (size_t)(nl - (raw.data + i));
+        lp_jline jl;
+        buf_puts(&out, any ? ",{" : "{");
+        any = 1;
+        if (lp_jsonfile(raw.data + i, ll, msg, &jl) == 0) {
+            buf_puts(&out, "\"time\":\"");
+            ljson_time(&out, jl.ts_ns);
+            buf_puts(&out, jl.stream == LREC_STDERR ? "\",\"stream\":\"stderr\",\"line\":"
+                                                    : "\",\"stream\":\"stdout\",\"line\":");
+            ljson_str(&out, msg, jl.msg_len);
+        } else {
+            buf_puts(&out, "\"parse_error\":true,\"line\":");
+            ljson_str(&out, raw.data + i, ll);
+        }
+        buf_putc(&out, '}');
+        i += ll + 1;
+    }
+    buf_puts(&out, "]}");
+    set_json(resp, 200);
+    buf_append(&resp->body, out.data, out.len);
+out:
+    if (fd >= 0)
+        close(fd);
+    free(msg);
+    buf_free(&raw);
+    buf_free(&out);
+}
+
 static void stream(web *w, const httpd_req *req, httpd_resp *resp)
 {
     add_header(resp, "Cache-Control", "no-store");
@@ -701,6 +827,10 @@ int web_handle(web *w, const httpd_req *req, httpd_resp *resp)
         key[kl] = '\0';
         if (strcmp(slash, "/services") == 0) {
             services_json(w, key, resp);
+            return 1;
+        }
+        if (strcmp(slash, "/logs") == 0) {
+            logs_json(w, key, req->query, resp);
             return 1;
         }
         if (strcmp(slash, "/history") != 0)

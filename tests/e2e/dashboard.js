@@ -140,6 +140,15 @@ async function main() {
     const cores = Number((/usage ([\d.]+)/.exec(s2.legend) || [])[1]);
     check(cores > 0.1, `the CPU chart's latest value is the burn (${s2.legend})`);
     check(s2.info.includes('memory limit 64.0 MiB'), 'the container page shows the memory limit');
+    /* the log panel shows what the container printed (to stdout and stderr
+     * before it started burning), read from Docker's json-file */
+    const logs = await page.evaluate(() => ({
+      hidden: document.getElementById('p-logs').hidden,
+      text: document.getElementById('logs').textContent,
+    }));
+    check(!logs.hidden && logs.text.includes('berth-log-marker-out') &&
+          /E berth-log-marker-err/.test(logs.text),
+          'the container page shows its recent log lines, stderr marked (' + logs.text.slice(0, 120) + ')');
 
     /* 5: removed on the host, gone from the page */
     await page.goto(URL + '/#/');

@@ -137,7 +137,7 @@ t_dashboard_stream() {
 # The page in headless Chromium against real containers (tests/e2e/dashboard.js).
 t_dashboard_e2e() {
 	_e2e_ready
-	ctr_run web-burn -m 64m -- sh -c 'yes >/dev/null' >/dev/null
+	ctr_run web-burn -m 64m -- sh -c 'echo berth-log-marker-out; echo berth-log-marker-err >&2; yes >/dev/null' >/dev/null
 	ctr_run web-idle -- sleep 600 >/dev/null
 	ctr_run web-gone -- sleep 600 >/dev/null
 	agent_start
