@@ -430,6 +430,16 @@ static enum MHD_Result respond_stream(httpd *d, struct MHD_Connection *c, const 
         return respond_text(d, c, 503, NULL, "shutting down\n");
     }
     s->ops->open(s->arg, s);
+    /* A stream lives long and its client may stop reading: bound what the
+     * kernel holds for it (loopback autotuning would otherwise let a stuck
+     * client's socket absorb megabytes before berth sees back-pressure and
+     * starts dropping frames for it). */
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci) {
+        int sndbuf = HTTPD_STREAM_SNDBUF;
+        (void)setsockopt(ci->connect_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+    }
     struct MHD_Response *resp =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, s, stream_free);
     if (!resp) {

@@ -46,6 +46,10 @@
 
 #include "util/buf.h"
 
+/* Kernel send buffer of a streaming response's socket (the kernel doubles
+ * it): with the 32 KiB MHD block, about 160 KiB per stuck client at most. */
+#define HTTPD_STREAM_SNDBUF (64 * 1024)
+
 typedef struct httpd httpd;
 
 /* Borrowed by the handler for the duration of the call. */
