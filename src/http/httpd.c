@@ -76,7 +76,8 @@ struct httpd_stream {
 
 /* Per-request context, created in uri_log, freed in request_done. */
 typedef struct reqctx {
-    int handled; /* reached access() */
+    int seen;    /* access() saw the headers */
+    int handled; /* a response was queued */
     char query[];
 } reqctx;
 
@@ -248,6 +249,7 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
     reqctx *r = malloc(sizeof(*r) + n + 1);
     if (!r)
         return NULL; /* access() answers 503 */
+    r->seen = 0;
     r->handled = 0;
     memcpy(r->query, q, n + 1);
     return r;
@@ -485,31 +487,43 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
     char peer[INET6_ADDRSTRLEN], what[96], path[96];
 
     if (r && r->handled) {
-        /* A response is always queued on the first call, so MHD does not
-         * come back; if it does, discard whatever it offers. */
+        /* A response is queued: MHD does not come back; if it does,
+         * discard whatever it offers. */
         *upload_data_size = 0;
         return MHD_YES;
     }
-    atomic_fetch_add_explicit(&d->requests, 1, memory_order_relaxed);
     if (!r) {
+        atomic_fetch_add_explicit(&d->requests, 1, memory_order_relaxed);
         log_warn(MOD, "out of memory for a request context");
         return respond_text(d, c, 503, NULL, "out of memory\n");
     }
+    if (!r->seen) {
+        /* First call, headers only. Refusals are answered now (MHD then
+         * closes the connection, which is right for them). A good request
+         * is answered on the next call: MHD treats a response queued
+         * before the (empty) body as "early" and closes the connection
+         * after it, which would cost every client a new connection. */
+        r->seen = 1;
+        atomic_fetch_add_explicit(&d->requests, 1, memory_order_relaxed);
+        if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+            r->handled = 1;
+            peer_str(c, peer, sizeof(peer));
+            log_safe(what, sizeof(what), method);
+            log_safe(path, sizeof(path), url);
+            log_debug(MOD, "405 for %s: method %s on %s", peer, what, path);
+            return respond_text(d, c, 405, "GET, HEAD", "method not allowed\n");
+        }
+        if (has_body(c)) {
+            r->handled = 1;
+            peer_str(c, peer, sizeof(peer));
+            log_safe(path, sizeof(path), url);
+            log_debug(MOD, "413 for %s: request body on %s", peer, path);
+            return respond_text(d, c, 413, NULL, "request body not accepted\n");
+        }
+        return MHD_YES;
+    }
+    *upload_data_size = 0;
     r->handled = 1;
-
-    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
-        peer_str(c, peer, sizeof(peer));
-        log_safe(what, sizeof(what), method);
-        log_safe(path, sizeof(path), url);
-        log_debug(MOD, "405 for %s: method %s on %s", peer, what, path);
-        return respond_text(d, c, 405, "GET, HEAD", "method not allowed\n");
-    }
-    if (has_body(c)) {
-        peer_str(c, peer, sizeof(peer));
-        log_safe(path, sizeof(path), url);
-        log_debug(MOD, "413 for %s: request body on %s", peer, path);
-        return respond_text(d, c, 413, NULL, "request body not accepted\n");
-    }
 
     const char *ae =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
