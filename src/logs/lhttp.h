@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "logs/lout.h"
 #include "util/buf.h"
 
 typedef struct lhttp lhttp;
@@ -35,5 +36,13 @@ void lhttp_free(lhttp *h);
  * failure (refused, timeout, reset) is a negative errno with err set. */
 int lhttp_post(lhttp *h, const char *url, const char *ctype, int gzip, const void *body, size_t len,
                long *status, buf *reply, char *err, size_t errlen);
+
+/* The options every HTTP output shares, checked and applied in one place:
+ * url (required, http:// or https://; trailing '/' dropped, then path is
+ * appended into url_out), compress (gzip|none -> *gzip), tls_verify, ca,
+ * user, password, timeout (default 30s). header: one extra header or NULL.
+ * On success *out is a new lhttp. -EINVAL with err naming the option. */
+int lhttp_from_cfg(const lout_cfg *c, const char *path, const char *header, char *url_out,
+                   size_t url_len, int *gzip, lhttp **out, char *err, size_t errlen);
 
 #endif

@@ -220,21 +220,10 @@ static int es_create(const lout_cfg *c, void **state, char *err, size_t errlen)
     int rc = lenc_opts_check(c, es_keys, err, errlen);
     if (rc < 0)
         return rc;
-    const char *url = lenc_opt(c, "url", NULL);
-    if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)) {
-        snprintf(err, errlen, "output %s: url=http(s)://HOST:PORT is required", c->name);
-        return -EINVAL;
-    }
     es_out *o = calloc(1, sizeof(*o));
     if (!o)
         return -ENOMEM;
     snprintf(o->name, sizeof(o->name), "%s", c->name);
-    size_t ul = strlen(url);
-    while (ul > 0 && url[ul - 1] == '/')
-        ul--;
-    /* only what the parser reads: keeps a 10k-item reply small */
-    snprintf(o->url, sizeof(o->url), "%.*s/_bulk?filter_path=errors,items.*.status,items.*.error",
-             (int)ul, url);
     snprintf(o->index, sizeof(o->index), "%s", lenc_opt(c, "index", "logs-%Y.%m.%d"));
     char why[128];
     if (!index_ok(o->index, why, sizeof(why))) {
@@ -242,35 +231,15 @@ static int es_create(const lout_cfg *c, void **state, char *err, size_t errlen)
         rc = -EINVAL;
         goto fail;
     }
-    const char *comp = lenc_opt(c, "compress", "none");
-    if (strcmp(comp, "gzip") != 0 && strcmp(comp, "none") != 0) {
-        snprintf(err, errlen, "output %s: compress=%s: want gzip or none", c->name, comp);
-        rc = -EINVAL;
-        goto fail;
-    }
-    o->gzip = strcmp(comp, "gzip") == 0;
-    int verify = 1;
     o->dedup = 1;
-    if (lenc_opt_bool(lenc_opt(c, "dedup", "on"), &o->dedup) < 0 ||
-        lenc_opt_bool(lenc_opt(c, "tls_verify", "on"), &verify) < 0) {
-        snprintf(err, errlen, "output %s: dedup and tls_verify want on or off", c->name);
+    if (lenc_opt_bool(lenc_opt(c, "dedup", "on"), &o->dedup) < 0) {
+        snprintf(err, errlen, "output %s: dedup wants on or off", c->name);
         rc = -EINVAL;
         goto fail;
     }
-    int64_t tmo = 30000;
-    if (cfg_parse_duration(lenc_opt(c, "timeout", "30s"), &tmo) < 0 || tmo < 100) {
-        snprintf(err, errlen, "output %s: timeout: want a duration like 30s", c->name);
-        rc = -EINVAL;
-        goto fail;
-    }
-    lhttp_opts ho = {
-        .timeout_ms = (int)tmo,
-        .ca = lenc_opt(c, "ca", NULL),
-        .verify = verify,
-        .user = lenc_opt(c, "user", NULL),
-        .password = lenc_opt(c, "password", NULL),
-    };
-    rc = lhttp_new(&ho, &o->http, err, errlen);
+    /* filter_path: only what the parser reads, which keeps a 10k-item reply small */
+    rc = lhttp_from_cfg(c, "/_bulk?filter_path=errors,items.*.status,items.*.error", NULL, o->url,
+                        sizeof(o->url), &o->gzip, &o->http, err, errlen);
     if (rc < 0)
         goto fail;
     *state = o;

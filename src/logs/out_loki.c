@@ -282,50 +282,15 @@ static int loki_create(const lout_cfg *c, void **state, char *err, size_t errlen
     int rc = lenc_opts_check(c, loki_keys, err, errlen);
     if (rc < 0)
         return rc;
-    const char *url = lenc_opt(c, "url", NULL);
-    if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)) {
-        snprintf(err, errlen, "output %s: url=http(s)://HOST:PORT is required", c->name);
-        return -EINVAL;
-    }
     loki_out *o = calloc(1, sizeof(*o));
     if (!o)
         return -ENOMEM;
-    size_t ul = strlen(url);
-    while (ul > 0 && url[ul - 1] == '/')
-        ul--;
-    snprintf(o->url, sizeof(o->url), "%.*s/loki/api/v1/push", (int)ul, url);
-    const char *comp = lenc_opt(c, "compress", "none");
-    int verify = 1;
-    if (strcmp(comp, "gzip") != 0 && strcmp(comp, "none") != 0) {
-        snprintf(err, errlen, "output %s: compress=%s: want gzip or none", c->name, comp);
-        rc = -EINVAL;
-        goto fail;
-    }
-    o->gzip = strcmp(comp, "gzip") == 0;
-    if (lenc_opt_bool(lenc_opt(c, "tls_verify", "on"), &verify) < 0) {
-        snprintf(err, errlen, "output %s: tls_verify wants on or off", c->name);
-        rc = -EINVAL;
-        goto fail;
-    }
-    int64_t tmo = 30000;
-    if (cfg_parse_duration(lenc_opt(c, "timeout", "30s"), &tmo) < 0 || tmo < 100) {
-        snprintf(err, errlen, "output %s: timeout: want a duration like 30s", c->name);
-        rc = -EINVAL;
-        goto fail;
-    }
     char hdr[1100] = "";
     const char *tenant = lenc_opt(c, "tenant", NULL);
     if (tenant)
         snprintf(hdr, sizeof(hdr), "X-Scope-OrgID: %s", tenant);
-    lhttp_opts ho = {
-        .timeout_ms = (int)tmo,
-        .ca = lenc_opt(c, "ca", NULL),
-        .verify = verify,
-        .user = lenc_opt(c, "user", NULL),
-        .password = lenc_opt(c, "password", NULL),
-        .header = tenant ? hdr : NULL,
-    };
-    rc = lhttp_new(&ho, &o->http, err, errlen);
+    rc = lhttp_from_cfg(c, "/loki/api/v1/push", tenant ? hdr : NULL, o->url, sizeof(o->url),
+                        &o->gzip, &o->http, err, errlen);
     if (rc < 0)
         goto fail;
     *state = o;
