@@ -3,6 +3,8 @@
  * detection, for the stream log outputs. See lnet.h.
  */
 #include "logs/lnet.h"
+#include "logs/lenc.h"
+#include "util/config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -404,4 +406,31 @@ long lnet_read(lnet *n, void *p, size_t cap, char *err, size_t errlen)
             return w;
         }
     }
+}
+
+int lnet_from_cfg(const lout_cfg *c, const char *port, const char *tls_port, int *tls, lnet **out,
+                  char *err, size_t errlen)
+{
+    int t = 0, verify = 1;
+    int64_t tmo = 10000;
+    if (lenc_opt_bool(lenc_opt(c, "tls", "off"), &t) < 0 ||
+        lenc_opt_bool(lenc_opt(c, "tls_verify", "on"), &verify) < 0) {
+        snprintf(err, errlen, "output %s: tls and tls_verify want on or off", c->name);
+        return -EINVAL;
+    }
+    if (cfg_parse_duration(lenc_opt(c, "timeout", "10s"), &tmo) < 0 || tmo < 100) {
+        snprintf(err, errlen, "output %s: timeout: want a duration like 10s", c->name);
+        return -EINVAL;
+    }
+    if (tls)
+        *tls = t;
+    lnet_opts no = {
+        .host = lenc_opt(c, "host", "127.0.0.1"),
+        .port = lenc_opt(c, "port", t ? tls_port : port),
+        .timeout_ms = (int)tmo,
+        .tls = t,
+        .ca = lenc_opt(c, "ca", NULL),
+        .verify = verify,
+    };
+    return lnet_new(&no, out, err, errlen);
 }

@@ -187,33 +187,16 @@ static int gelf_create(const lout_cfg *c, void **state, char *err, size_t errlen
     int rc = lenc_opts_check(c, gelf_keys, err, errlen);
     if (rc < 0)
         return rc;
-    int tls = 0, verify = 1;
-    int64_t tmo = 10000;
-    if (lenc_opt_bool(lenc_opt(c, "tls", "off"), &tls) < 0 ||
-        lenc_opt_bool(lenc_opt(c, "tls_verify", "on"), &verify) < 0) {
-        snprintf(err, errlen, "output %s: tls and tls_verify want on or off", c->name);
-        return -EINVAL;
-    }
-    if (cfg_parse_duration(lenc_opt(c, "timeout", "10s"), &tmo) < 0 || tmo < 100) {
-        snprintf(err, errlen, "output %s: timeout: want a duration like 10s", c->name);
-        return -EINVAL;
-    }
-    gelf_out *o = calloc(1, sizeof(*o));
-    if (!o)
-        return -ENOMEM;
-    lnet_opts no = {
-        .host = lenc_opt(c, "host", "127.0.0.1"),
-        .port = lenc_opt(c, "port", "12201"),
-        .timeout_ms = (int)tmo,
-        .tls = tls,
-        .ca = lenc_opt(c, "ca", NULL),
-        .verify = verify,
-    };
-    rc = lnet_new(&no, &o->net, err, errlen);
-    if (rc < 0) {
-        free(o);
+    lnet *net = NULL;
+    rc = lnet_from_cfg(c, "12201", "12201", NULL, &net, err, errlen);
+    if (rc < 0)
         return rc;
+    gelf_out *o = calloc(1, sizeof(*o));
+    if (!o) {
+        lnet_free(net);
+        return -ENOMEM;
     }
+    o->net = net;
     *state = o;
     return 0;
 }

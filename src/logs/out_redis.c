@@ -191,17 +191,6 @@ static int redis_create(const lout_cfg *c, void **state, char *err, size_t errle
     int rc = lenc_opts_check(c, redis_keys, err, errlen);
     if (rc < 0)
         return rc;
-    int tls = 0, verify = 1;
-    int64_t tmo = 10000;
-    if (lenc_opt_bool(lenc_opt(c, "tls", "off"), &tls) < 0 ||
-        lenc_opt_bool(lenc_opt(c, "tls_verify", "on"), &verify) < 0) {
-        snprintf(err, errlen, "output %s: tls and tls_verify want on or off", c->name);
-        return -EINVAL;
-    }
-    if (cfg_parse_duration(lenc_opt(c, "timeout", "10s"), &tmo) < 0 || tmo < 100) {
-        snprintf(err, errlen, "output %s: timeout: want a duration like 10s", c->name);
-        return -EINVAL;
-    }
     const char *key = lenc_opt(c, "key", "berth");
     const char *db = lenc_opt(c, "db", "");
     if (!key[0] || strlen(key) >= 256) {
@@ -212,25 +201,19 @@ static int redis_create(const lout_cfg *c, void **state, char *err, size_t errle
         snprintf(err, errlen, "output %s: db: want a number", c->name);
         return -EINVAL;
     }
+    lnet *net = NULL;
+    rc = lnet_from_cfg(c, "6379", "6379", NULL, &net, err, errlen);
+    if (rc < 0)
+        return rc;
     redis_out *o = calloc(1, sizeof(*o));
-    if (!o)
+    if (!o) {
+        lnet_free(net);
         return -ENOMEM;
+    }
+    o->net = net;
     snprintf(o->key, sizeof(o->key), "%s", key);
     snprintf(o->password, sizeof(o->password), "%s", lenc_opt(c, "password", ""));
     snprintf(o->db, sizeof(o->db), "%s", db);
-    lnet_opts no = {
-        .host = lenc_opt(c, "host", "127.0.0.1"),
-        .port = lenc_opt(c, "port", "6379"),
-        .timeout_ms = (int)tmo,
-        .tls = tls,
-        .ca = lenc_opt(c, "ca", NULL),
-        .verify = verify,
-    };
-    rc = lnet_new(&no, &o->net, err, errlen);
-    if (rc < 0) {
-        free(o);
-        return rc;
-    }
     *state = o;
     return 0;
 }

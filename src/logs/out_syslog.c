@@ -260,16 +260,9 @@ static int syslog_create(const lout_cfg *c, void **state, char *err, size_t errl
     int rc = lenc_opts_check(c, syslog_keys, err, errlen);
     if (rc < 0)
         return rc;
-    int tls = 0, verify = 1, bom = 0;
-    int64_t tmo = 10000;
-    if (lenc_opt_bool(lenc_opt(c, "tls", "off"), &tls) < 0 ||
-        lenc_opt_bool(lenc_opt(c, "tls_verify", "on"), &verify) < 0 ||
-        lenc_opt_bool(lenc_opt(c, "bom", "off"), &bom) < 0) {
-        snprintf(err, errlen, "output %s: tls, tls_verify and bom want on or off", c->name);
-        return -EINVAL;
-    }
-    if (cfg_parse_duration(lenc_opt(c, "timeout", "10s"), &tmo) < 0 || tmo < 100) {
-        snprintf(err, errlen, "output %s: timeout: want a duration like 10s", c->name);
+    int bom = 0;
+    if (lenc_opt_bool(lenc_opt(c, "bom", "off"), &bom) < 0) {
+        snprintf(err, errlen, "output %s: bom wants on or off", c->name);
         return -EINVAL;
     }
     int fac = parse_facility(lenc_opt(c, "facility", "daemon"));
@@ -291,27 +284,21 @@ static int syslog_create(const lout_cfg *c, void **state, char *err, size_t errl
         snprintf(err, errlen, "output %s: max_message: want a byte count (0: no limit)", c->name);
         return -EINVAL;
     }
+    lnet *net = NULL;
+    rc = lnet_from_cfg(c, "514", "6514", NULL, &net, err, errlen);
+    if (rc < 0)
+        return rc;
     syslog_out *o = calloc(1, sizeof(*o));
-    if (!o)
+    if (!o) {
+        lnet_free(net);
         return -ENOMEM;
+    }
+    o->net = net;
     o->eo.max_msg = (size_t)maxm;
     snprintf(o->sd_id, sizeof(o->sd_id), "%s", sd);
     o->eo.facility = fac;
     o->eo.bom = bom;
     o->eo.sd_id = o->sd_id;
-    lnet_opts no = {
-        .host = lenc_opt(c, "host", "127.0.0.1"),
-        .port = lenc_opt(c, "port", tls ? "6514" : "514"),
-        .timeout_ms = (int)tmo,
-        .tls = tls,
-        .ca = lenc_opt(c, "ca", NULL),
-        .verify = verify,
-    };
-    rc = lnet_new(&no, &o->net, err, errlen);
-    if (rc < 0) {
-        free(o);
-        return rc;
-    }
     *state = o;
     return 0;
 }
