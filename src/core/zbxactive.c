@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "core/zbxitems.h"
+#include "export/export.h"
 #include "metrics/store.h"
 #include "util/log.h"
 #include "zabbix/zbx.h"
@@ -679,40 +680,34 @@ void zbxactive_get_stats(zbxactive *a, zbxactive_stats *st)
     pthread_mutex_unlock(&a->lock);
 }
 
-static void fam(buf *out, const char *name, const char *type, const char *help, double v)
-{
-    buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s ", name, help, name, type, name);
-    buf_put_double(out, v);
-    buf_putc(out, '\n');
-}
-
 void zbxactive_render_prom(zbxactive *a, buf *out)
 {
     zbxactive_stats s;
     zbxactive_get_stats(a, &s);
-    fam(out, "berth_zabbix_active_up", "gauge",
-        "1 when the last exchange with the Zabbix server or proxy got a reply", s.up);
-    fam(out, "berth_zabbix_active_batches_sent_total", "counter",
-        "batches the server answered with success", (double)s.batches_sent);
-    fam(out, "berth_zabbix_active_batches_rejected_total", "counter",
-        "batches the server refused as a whole (response failed)", (double)s.batches_rejected);
-    fam(out, "berth_zabbix_active_batches_dropped_total", "counter",
-        "batches dropped from the full queue while the server was unreachable",
-        (double)s.batches_dropped);
-    fam(out, "berth_zabbix_active_values_sent_total", "counter",
-        "values in batches the server answered with success", (double)s.values_sent);
-    fam(out, "berth_zabbix_active_values_processed_total", "counter",
-        "values the server reported processed", (double)s.values_processed);
-    fam(out, "berth_zabbix_active_values_failed_total", "counter",
-        "values the server reported failed (unknown host or item, not a trapper item)",
-        (double)s.values_failed);
-    fam(out, "berth_zabbix_active_values_dropped_total", "counter", "values in dropped batches",
-        (double)s.values_dropped);
-    fam(out, "berth_zabbix_active_send_errors_total", "counter",
-        "exchanges that failed (connect, I/O, timeout, malformed reply); retried",
-        (double)s.send_errors);
-    fam(out, "berth_zabbix_active_queue_batches", "gauge", "batches waiting to be sent",
-        (double)s.queue_batches);
-    fam(out, "berth_zabbix_active_last_exchange_seconds", "gauge",
-        "duration of the last successful exchange", s.last_exchange_s);
+    prom_scalar(out, "berth_zabbix_active_up", "gauge",
+                "1 when the last exchange with the Zabbix server or proxy got a reply", s.up);
+    prom_scalar(out, "berth_zabbix_active_batches_sent_total", "counter",
+                "batches the server answered with success", (double)s.batches_sent);
+    prom_scalar(out, "berth_zabbix_active_batches_rejected_total", "counter",
+                "batches the server refused as a whole (response failed)",
+                (double)s.batches_rejected);
+    prom_scalar(out, "berth_zabbix_active_batches_dropped_total", "counter",
+                "batches dropped from the full queue while the server was unreachable",
+                (double)s.batches_dropped);
+    prom_scalar(out, "berth_zabbix_active_values_sent_total", "counter",
+                "values in batches the server answered with success", (double)s.values_sent);
+    prom_scalar(out, "berth_zabbix_active_values_processed_total", "counter",
+                "values the server reported processed", (double)s.values_processed);
+    prom_scalar(out, "berth_zabbix_active_values_failed_total", "counter",
+                "values the server reported failed (unknown host or item, not a trapper item)",
+                (double)s.values_failed);
+    prom_scalar(out, "berth_zabbix_active_values_dropped_total", "counter",
+                "values in dropped batches", (double)s.values_dropped);
+    prom_scalar(out, "berth_zabbix_active_send_errors_total", "counter",
+                "exchanges that failed (connect, I/O, timeout, malformed reply); retried",
+                (double)s.send_errors);
+    prom_scalar(out, "berth_zabbix_active_queue_batches", "gauge", "batches waiting to be sent",
+                (double)s.queue_batches);
+    prom_scalar(out, "berth_zabbix_active_last_exchange_seconds", "gauge",
+                "duration of the last successful exchange", s.last_exchange_s);
 }

@@ -23,6 +23,10 @@ typedef struct export_opts {
 void prom_render(engine *e, const export_opts *o, buf *out);
 /* Escapes a label value per the text format (\\, \", \n). */
 void prom_escape(buf *out, const char *s);
+/* "# HELP name help" and "# TYPE name type" lines; help is written as is. */
+void prom_family(buf *b, const char *name, const char *type, const char *help);
+/* A family with one unlabelled sample: the self-monitoring series. */
+void prom_scalar(buf *b, const char *name, const char *type, const char *help, double v);
 /* Maps a Docker label key to a Prometheus label name suffix ([a-zA-Z0-9_]). */
 void prom_sanitize_name(buf *out, const char *s);
 

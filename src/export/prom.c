@@ -70,7 +70,7 @@ static void build_labels(st_entry *en, const export_opts *o)
     en->prom_labels_gen = en->meta_gen;
 }
 
-static void family(buf *b, const char *name, const char *type, const char *help)
+void prom_family(buf *b, const char *name, const char *type, const char *help)
 {
     buf_puts(b, "# HELP ");
     buf_puts(b, name);
@@ -80,6 +80,15 @@ static void family(buf *b, const char *name, const char *type, const char *help)
     buf_puts(b, name);
     buf_putc(b, ' ');
     buf_puts(b, type);
+    buf_putc(b, '\n');
+}
+
+void prom_scalar(buf *b, const char *name, const char *type, const char *help, double v)
+{
+    prom_family(b, name, type, help);
+    buf_puts(b, name);
+    buf_putc(b, ' ');
+    buf_put_double(b, v);
     buf_putc(b, '\n');
 }
 
@@ -237,7 +246,7 @@ static void render_containers(store *st, buf *b)
             if (!live(en) || !(en->cur.has & d->need))
                 continue;
             if (!header) {
-                family(b, d->name, d->type, d->help);
+                prom_family(b, d->name, d->type, d->help);
                 header = 1;
             }
             sample_start(b, d->name, en->prom_labels, d->extra);
@@ -255,7 +264,7 @@ static void render_containers(store *st, buf *b)
             for (uint32_t k = 0; k < en->cur.n_ifaces; k++) {
                 const bnet_iface *ifc = &en->cur.ifaces[k];
                 if (!header) {
-                    family(b, d->name, "counter", d->help);
+                    prom_family(b, d->name, "counter", d->help);
                     header = 1;
                 }
                 buf_puts(b, d->name);
@@ -316,7 +325,7 @@ static void render_containers(store *st, buf *b)
                 break;
             }
             if (!header) {
-                family(b, specs[s].name, "gauge", specs[s].help);
+                prom_family(b, specs[s].name, "gauge", specs[s].help);
                 header = 1;
             }
             sample_start(b, specs[s].name, en->prom_labels, NULL);
@@ -331,8 +340,8 @@ static void render_containers(store *st, buf *b)
         if (!live(en) || !en->has_meta || en->meta.started_at <= 0)
             continue;
         if (!header) {
-            family(b, "container_start_time_seconds", "gauge",
-                   "Start time of the container since unix epoch in seconds.");
+            prom_family(b, "container_start_time_seconds", "gauge",
+                        "Start time of the container since unix epoch in seconds.");
             header = 1;
         }
         sample_start(b, "container_start_time_seconds", en->prom_labels, NULL);
@@ -345,8 +354,8 @@ static void render_containers(store *st, buf *b)
         if (!live(en))
             continue;
         if (!header) {
-            family(b, "container_last_seen", "gauge",
-                   "Last time a container was seen by the exporter");
+            prom_family(b, "container_last_seen", "gauge",
+                        "Last time a container was seen by the exporter");
             header = 1;
         }
         sample_start(b, "container_last_seen", en->prom_labels, NULL);
@@ -361,8 +370,8 @@ static void render_containers(store *st, buf *b)
         if (!live(en))
             continue;
         if (!header) {
-            family(b, "berth_container_info", "gauge",
-                   "Container identity and state from the Docker API; always 1.");
+            prom_family(b, "berth_container_info", "gauge",
+                        "Container identity and state from the Docker API; always 1.");
             header = 1;
         }
         sample_start(b, "berth_container_info", en->prom_labels, NULL);
@@ -399,7 +408,7 @@ static void render_containers(store *st, buf *b)
                 if (svc_fams[f].probed_only ? !sv->probed : !sv->listening)
                     continue;
                 if (!header) {
-                    family(b, svc_fams[f].name, svc_fams[f].type, svc_fams[f].help);
+                    prom_family(b, svc_fams[f].name, svc_fams[f].type, svc_fams[f].help);
                     header = 1;
                 }
                 buf_puts(b, svc_fams[f].name);
@@ -428,8 +437,8 @@ static void render_containers(store *st, buf *b)
         if (!live(en) || !en->has_meta)
             continue;
         if (!header) {
-            family(b, "berth_container_restarts", "gauge",
-                   "Times the Docker engine restarted the container (RestartCount).");
+            prom_family(b, "berth_container_restarts", "gauge",
+                        "Times the Docker engine restarted the container (RestartCount).");
             header = 1;
         }
         sample_start(b, "berth_container_restarts", en->prom_labels, NULL);
@@ -440,7 +449,7 @@ static void render_containers(store *st, buf *b)
 
 static void gauge1(buf *b, const char *name, const char *type, const char *help, double v)
 {
-    family(b, name, type, help);
+    prom_family(b, name, type, help);
     buf_puts(b, name);
     buf_putc(b, ' ');
     buf_put_double(b, v);
@@ -472,8 +481,8 @@ void prom_render(engine *e, const export_opts *o, buf *b)
         gauge1(b, "machine_memory_bytes", "gauge", "Amount of memory installed on the machine.",
                (double)h->mem_total);
     if (h->cpu_total_ns) {
-        family(b, "berth_host_cpu_seconds_total", "counter",
-               "Host CPU time by mode, from /proc/stat.");
+        prom_family(b, "berth_host_cpu_seconds_total", "counter",
+                    "Host CPU time by mode, from /proc/stat.");
         const char *modes[] = {"user", "system", "idle"};
         uint64_t vals[] = {h->cpu_user_ns, h->cpu_system_ns, h->cpu_idle_ns};
         for (int i = 0; i < 3; i++) {
@@ -503,7 +512,7 @@ void prom_render(engine *e, const export_opts *o, buf *b)
            (double)es.docker_events);
     gauge1(b, "berth_docker_errors_total", "counter",
            "Failed Docker API requests and broken event streams.", (double)es.docker_errors);
-    family(b, "berth_build_info", "gauge", "berth version and cgroup layout; always 1.");
+    prom_family(b, "berth_build_info", "gauge", "berth version and cgroup layout; always 1.");
     buf_printf(b, "berth_build_info{version=\"%s\",cgroup_mode=\"%s\",docker_api=\"", BERTH_VERSION,
                cg_mode_name(engine_layout(e)->mode));
     prom_escape(b, es.docker_api);

@@ -65,20 +65,6 @@ static void put_value(buf *b, const dt_ctr *c, const disk_fam *f)
     buf_putc(b, '\n');
 }
 
-static void head(buf *b, const char *name, const char *type, const char *help)
-{
-    buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void one(buf *b, const char *name, const char *type, const char *help, double v)
-{
-    head(b, name, type, help);
-    buf_puts(b, name);
-    buf_putc(b, ' ');
-    buf_put_double(b, v);
-    buf_putc(b, '\n');
-}
-
 void prom_render_disk(engine *e, store *st, buf *b)
 {
     dt_tracker *t = engine_disk(e);
@@ -93,9 +79,9 @@ void prom_render_disk(engine *e, store *st, buf *b)
         if (!en->has_meta || !en->prom_labels || !(c = dt_find(t, en->id)) || !c->ready)
             continue;
         if (!header) {
-            head(b, "container_fs_usage_bytes", "gauge",
-                 "Number of bytes that are consumed by the container on this filesystem "
-                 "(writable layer + log files).");
+            prom_family(b, "container_fs_usage_bytes", "gauge",
+                        "Number of bytes that are consumed by the container on this filesystem "
+                        "(writable layer + log files).");
             header = 1;
         }
         buf_puts(b, "container_fs_usage_bytes");
@@ -114,7 +100,7 @@ void prom_render_disk(engine *e, store *st, buf *b)
             if (f < 3 && strcmp(c->source, "none") == 0)
                 continue; /* no writable layer figure for this storage driver */
             if (!header) {
-                head(b, ctr_fams[f].name, ctr_fams[f].type, ctr_fams[f].help);
+                prom_family(b, ctr_fams[f].name, ctr_fams[f].type, ctr_fams[f].help);
                 header = 1;
             }
             buf_puts(b, ctr_fams[f].name);
@@ -145,7 +131,7 @@ void prom_render_disk(engine *e, store *st, buf *b)
             for (size_t k = 0; k < c->n_vols; k++) {
                 const dt_vol *v = &c->vols[k];
                 if (!header) {
-                    head(b, vol_fams[f].name, "gauge", vol_fams[f].help);
+                    prom_family(b, vol_fams[f].name, "gauge", vol_fams[f].help);
                     header = 1;
                 }
                 buf_puts(b, vol_fams[f].name);
@@ -167,10 +153,11 @@ void prom_render_disk(engine *e, store *st, buf *b)
         if (!im[i].ready)
             continue;
         if (!header) {
-            head(b, "berth_image_fs_bytes", "gauge",
-                 "Bytes allocated by an image's layers (overlay2 lower dirs), each layer once "
-                 "per image; layers shared by images count in each (berth_images_fs_bytes "
-                 "counts them once).");
+            prom_family(
+                b, "berth_image_fs_bytes", "gauge",
+                "Bytes allocated by an image's layers (overlay2 lower dirs), each layer once "
+                "per image; layers shared by images count in each (berth_images_fs_bytes "
+                "counts them once).");
             header = 1;
         }
         buf_puts(b, "berth_image_fs_bytes{image=\"");
@@ -184,34 +171,36 @@ void prom_render_disk(engine *e, store *st, buf *b)
     dt_stats s;
     dt_get_stats(t, &s);
     dt_unlock(t);
-    one(b, "berth_images_fs_bytes", "gauge",
-        "Bytes allocated by the layers of the images containers use, each layer once.",
-        (double)s.images_alloc);
-    one(b, "berth_disk_tracked_dirs", "gauge", "Directories the disk tracker holds a node for.",
-        (double)s.dirs);
-    one(b, "berth_disk_first_walk_done", "gauge", "1 once every tracked tree has been walked once.",
-        s.first_walk_done);
-    one(b, "berth_disk_events_total", "counter", "fanotify events read (whole filesystems).",
-        (double)s.events);
-    one(b, "berth_disk_events_matched_total", "counter", "fanotify events in a tracked directory.",
-        (double)s.events_matched);
-    one(b, "berth_disk_overflows_total", "counter",
-        "fanotify queue overflows (every tracked directory's times compared after each).",
-        (double)s.overflows);
-    one(b, "berth_disk_rescans_total", "counter",
-        "Directories re-read after a change (first and verification walks excluded).",
-        (double)s.rescans);
-    one(b, "berth_disk_stat_calls_total", "counter", "fstatat calls made by the tracker.",
-        (double)s.stats);
-    one(b, "berth_disk_rescan_stat_calls_total", "counter",
-        "fstatat calls made re-reading directories of trees already walked (changes).",
-        (double)s.rescan_stats);
-    one(b, "berth_disk_full_walks_total", "counter",
-        "Trees walked in full (first walk, verification, queue overflow).", (double)s.full_walks);
-    one(b, "berth_disk_errors_total", "counter",
-        "Entries not stat'ed or directories not read (vanished, permission).", (double)s.errors);
-    one(b, "berth_disk_cpu_seconds_total", "counter", "CPU time of the disk tracker thread.",
-        s.cpu_seconds);
-    head(b, "berth_disk_info", "gauge", "How disk changes are detected; always 1.");
+    prom_scalar(b, "berth_images_fs_bytes", "gauge",
+                "Bytes allocated by the layers of the images containers use, each layer once.",
+                (double)s.images_alloc);
+    prom_scalar(b, "berth_disk_tracked_dirs", "gauge",
+                "Directories the disk tracker holds a node for.", (double)s.dirs);
+    prom_scalar(b, "berth_disk_first_walk_done", "gauge",
+                "1 once every tracked tree has been walked once.", s.first_walk_done);
+    prom_scalar(b, "berth_disk_events_total", "counter",
+                "fanotify events read (whole filesystems).", (double)s.events);
+    prom_scalar(b, "berth_disk_events_matched_total", "counter",
+                "fanotify events in a tracked directory.", (double)s.events_matched);
+    prom_scalar(b, "berth_disk_overflows_total", "counter",
+                "fanotify queue overflows (every tracked directory's times compared after each).",
+                (double)s.overflows);
+    prom_scalar(b, "berth_disk_rescans_total", "counter",
+                "Directories re-read after a change (first and verification walks excluded).",
+                (double)s.rescans);
+    prom_scalar(b, "berth_disk_stat_calls_total", "counter", "fstatat calls made by the tracker.",
+                (double)s.stats);
+    prom_scalar(b, "berth_disk_rescan_stat_calls_total", "counter",
+                "fstatat calls made re-reading directories of trees already walked (changes).",
+                (double)s.rescan_stats);
+    prom_scalar(b, "berth_disk_full_walks_total", "counter",
+                "Trees walked in full (first walk, verification, queue overflow).",
+                (double)s.full_walks);
+    prom_scalar(b, "berth_disk_errors_total", "counter",
+                "Entries not stat'ed or directories not read (vanished, permission).",
+                (double)s.errors);
+    prom_scalar(b, "berth_disk_cpu_seconds_total", "counter",
+                "CPU time of the disk tracker thread.", s.cpu_seconds);
+    prom_family(b, "berth_disk_info", "gauge", "How disk changes are detected; always 1.");
     buf_printf(b, "berth_disk_info{mode=\"%s\"} 1\n", s.mode ? s.mode : "");
 }

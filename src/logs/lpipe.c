@@ -26,6 +26,7 @@
  * so a sender can start in any segment.
  */
 #include "logs/lpipe.h"
+#include "export/export.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1051,11 +1052,6 @@ static void in_labels(buf *b, const lin *in)
     }
 }
 
-static void help(buf *b, const char *name, const char *type, const char *text)
-{
-    buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
-}
-
 void lpipe_render_prom(lpipe *p, buf *b)
 {
     if (!p)
@@ -1072,7 +1068,7 @@ void lpipe_render_prom(lpipe *p, buf *b)
          "Age of the last record read while the input is behind, else 0."},
     };
     for (size_t k = 0; k < 4; k++) {
-        help(b, inm[k].name, inm[k].type, inm[k].help);
+        prom_family(b, inm[k].name, inm[k].type, inm[k].help);
         for (size_t i = 0; i < p->nins; i++) {
             const lin *in = p->ins[i];
             buf_puts(b, inm[k].name);
@@ -1116,7 +1112,7 @@ void lpipe_render_prom(lpipe *p, buf *b)
         "Age of the oldest record not acknowledged, 0 when caught up.",
     };
     for (size_t k = 0; k < 10; k++) {
-        help(b, onames[k], k < 7 ? "counter" : "gauge", ohelp[k]);
+        prom_family(b, onames[k], k < 7 ? "counter" : "gauge", ohelp[k]);
         for (size_t o = 0; o < p->nout; o++) {
             const lsend *s = &p->out[o];
             buf_printf(b, "%s{output=\"%s\",type=\"%s\"} ", onames[k], s->cfg.name, s->cfg.type);
@@ -1191,17 +1187,17 @@ void lpipe_render_prom(lpipe *p, buf *b)
         "Reader cycles paused because a buffer was full.",
     };
     for (size_t k = 0; k < sizeof(gv) / sizeof(gv[0]); k++) {
-        help(b, gnames[k], "counter", ghelp[k]);
+        prom_family(b, gnames[k], "counter", ghelp[k]);
         buf_printf(b, "%s ", gnames[k]);
         buf_put_u64(b, gv[k]);
         buf_putc(b, '\n');
     }
-    help(b, "berth_logs_paused", "gauge", "1 while reading is paused by a full buffer.");
+    prom_family(b, "berth_logs_paused", "gauge", "1 while reading is paused by a full buffer.");
     buf_printf(b, "berth_logs_paused %d\n", p->paused);
-    help(b, "berth_logs_inotify_wakeups_total", "counter",
-         "Reader wakeups by inotify (the rest are polls every logs_poll).");
+    prom_family(b, "berth_logs_inotify_wakeups_total", "counter",
+                "Reader wakeups by inotify (the rest are polls every logs_poll).");
     buf_printf(b, "berth_logs_inotify_wakeups_total %llu\n", (unsigned long long)p->wakeups);
-    help(b, "berth_logs_inputs", "gauge", "Inputs followed.");
+    prom_family(b, "berth_logs_inputs", "gauge", "Inputs followed.");
     buf_printf(b, "berth_logs_inputs %zu\n", p->nins);
     pthread_mutex_unlock(&p->mu);
 }
