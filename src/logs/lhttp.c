@@ -183,3 +183,30 @@ int lhttp_from_cfg(const lout_cfg *c, const char *path, const char *header, char
     };
     return lhttp_new(&ho, out, err, errlen);
 }
+
+int lhttp_post_buf(lhttp *h, const char *url, const char *ctype, int gzip, const buf *body, buf *gz,
+                   long *status, buf *reply, char *err, size_t errlen)
+{
+    if (!gzip)
+        return lhttp_post(h, url, ctype, 0, body->data, body->len, status, reply, err, errlen);
+    buf_reset(gz);
+    int rc = lenc_gzip(gz, body->data, body->len);
+    if (rc < 0) {
+        snprintf(err, errlen, "gzip failed");
+        return rc;
+    }
+    return lhttp_post(h, url, ctype, 1, gz->data, gz->len, status, reply, err, errlen);
+}
+
+int lhttp_status_errno(long status)
+{
+    if (status == 429)
+        return -EAGAIN;
+    if (status == 413)
+        return -EMSGSIZE;
+    if (status == 401 || status == 403)
+        return -EACCES;
+    if (status >= 500)
+        return -EIO;
+    return -EPROTO;
+}

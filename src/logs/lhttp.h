@@ -37,6 +37,15 @@ void lhttp_free(lhttp *h);
 int lhttp_post(lhttp *h, const char *url, const char *ctype, int gzip, const void *body, size_t len,
                long *status, buf *reply, char *err, size_t errlen);
 
+/* lhttp_post of body, first compressed into gz (scratch, reused) when gzip
+ * is set. */
+int lhttp_post_buf(lhttp *h, const char *url, const char *ctype, int gzip, const buf *body, buf *gz,
+                   long *status, buf *reply, char *err, size_t errlen);
+
+/* The error a whole-batch HTTP failure status stands for: 429 -EAGAIN
+ * (back off), 413 -EMSGSIZE, 401/403 -EACCES, 5xx -EIO, else -EPROTO. */
+int lhttp_status_errno(long status);
+
 /* The options every HTTP output shares, checked and applied in one place:
  * url (required, http:// or https://; trailing '/' dropped, then path is
  * appended into url_out), compress (gzip|none -> *gzip), tls_verify, ca,

@@ -260,18 +260,8 @@ static int es_send(void *state, const lrec *recs, size_t n, uint8_t *st, char *e
         return 0;
     buf_reset(&o->body);
     lenc_es_bulk(&o->body, recs, n, &eo);
-    const buf *send = &o->body;
-    if (o->gzip) {
-        buf_reset(&o->gz);
-        rc = lenc_gzip(&o->gz, o->body.data, o->body.len);
-        if (rc < 0) {
-            snprintf(err, errlen, "gzip failed");
-            return rc;
-        }
-        send = &o->gz;
-    }
-    rc = lhttp_post(o->http, o->url, "application/x-ndjson", o->gzip, send->data, send->len,
-                    &status, &o->reply, err, errlen);
+    rc = lhttp_post_buf(o->http, o->url, "application/x-ndjson", o->gzip, &o->body, &o->gz, &status,
+                        &o->reply, err, errlen);
     if (rc < 0)
         return rc;
     if (status == 200) {
@@ -279,15 +269,7 @@ static int es_send(void *state, const lrec *recs, size_t n, uint8_t *st, char *e
         return rc < 0 ? rc : 0;
     }
     snprintf(err, errlen, "POST _bulk: HTTP %ld: %.200s", status, o->reply.data);
-    if (status == 429)
-        return -EAGAIN;
-    if (status == 413)
-        return -EMSGSIZE;
-    if (status == 401 || status == 403)
-        return -EACCES;
-    if (status >= 500)
-        return -EIO;
-    return -EPROTO;
+    return lhttp_status_errno(status);
 }
 
 const lout_ops lout_elasticsearch_ops = {

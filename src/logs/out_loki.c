@@ -317,18 +317,8 @@ static int loki_send(void *state, const lrec *recs, size_t n, uint8_t *st, char 
     }
     buf_reset(&o->body);
     lenc_loki_push(&o->body, recs, n, o->stream_of);
-    const buf *send = &o->body;
-    if (o->gzip) {
-        buf_reset(&o->gz);
-        rc = lenc_gzip(&o->gz, o->body.data, o->body.len);
-        if (rc < 0) {
-            snprintf(err, errlen, "gzip failed");
-            return rc;
-        }
-        send = &o->gz;
-    }
-    rc = lhttp_post(o->http, o->url, "application/json", o->gzip, send->data, send->len, &status,
-                    &o->reply, err, errlen);
+    rc = lhttp_post_buf(o->http, o->url, "application/json", o->gzip, &o->body, &o->gz, &status,
+                        &o->reply, err, errlen);
     if (rc < 0)
         return rc;
     if (status >= 200 && status < 300) {
@@ -340,15 +330,7 @@ static int loki_send(void *state, const lrec *recs, size_t n, uint8_t *st, char 
         lenc_loki_400(o->reply.data, o->reply.len, recs, n, st);
         return 0;
     }
-    if (status == 429)
-        return -EAGAIN;
-    if (status == 413)
-        return -EMSGSIZE;
-    if (status == 401 || status == 403)
-        return -EACCES;
-    if (status >= 500)
-        return -EIO;
-    return -EPROTO;
+    return lhttp_status_errno(status);
 }
 
 const lout_ops lout_loki_ops = {
