@@ -182,10 +182,15 @@ static int account(du_walker *w, const struct stat *sb, du_totals *out)
  */
 static int load_names(du_walker *w, du_frame *f)
 {
-    f->len = 0;
     f->pos = 0;
+    return du_read_names(f->fd, w->dents, DU_DENTS_BUF, &f->names, &f->cap, &f->len);
+}
+
+int du_read_names(int fd, char *dents, size_t dents_len, char **names, size_t *cap, size_t *len)
+{
+    *len = 0;
     for (;;) {
-        ssize_t n = getdents64(f->fd, w->dents, DU_DENTS_BUF);
+        ssize_t n = getdents64(fd, dents, dents_len);
         if (n == 0)
             return 0;
         if (n < 0) {
@@ -194,24 +199,24 @@ static int load_names(du_walker *w, du_frame *f)
             return -errno;
         }
         for (ssize_t off = 0; off < n;) {
-            const struct dirent64 *d = (const struct dirent64 *)(w->dents + off);
+            const struct dirent64 *d = (const struct dirent64 *)(dents + off);
             off += d->d_reclen;
             const char *nm = d->d_name;
             if (nm[0] == '.' && (nm[1] == '\0' || (nm[1] == '.' && nm[2] == '\0')))
                 continue;
             size_t l = strlen(nm) + 1;
-            if (f->len + l > f->cap) {
-                size_t c = f->cap ? f->cap : DU_NAMES_MIN;
-                while (c < f->len + l)
+            if (*len + l > *cap) {
+                size_t c = *cap ? *cap : DU_NAMES_MIN;
+                while (c < *len + l)
                     c *= 2;
-                char *p = realloc(f->names, c);
+                char *p = realloc(*names, c);
                 if (!p)
                     return -ENOMEM;
-                f->names = p;
-                f->cap = c;
+                *names = p;
+                *cap = c;
             }
-            memcpy(f->names + f->len, nm, l);
-            f->len += l;
+            memcpy(*names + *len, nm, l);
+            *len += l;
         }
     }
 }

@@ -27,6 +27,7 @@
 #ifndef BERTH_DISK_DU_H
 #define BERTH_DISK_DU_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -64,6 +65,12 @@ void du_walker_free(du_walker *w);
  * what was counted so far). Errors below root are counted in out->errors.
  */
 int du_walk(du_walker *w, const char *root, du_totals *out);
+
+/* Reads every name in directory fd except "." and ".." into *names
+ * (packed, each NUL-terminated; grown with realloc, *cap its size), *len
+ * the bytes used. dents is getdents64 scratch of dents_len bytes. Returns 0,
+ * -ENOMEM, or another negative errno (the names read so far are kept). */
+int du_read_names(int fd, char *dents, size_t dents_len, char **names, size_t *cap, size_t *len);
 
 /* Forgets the hard links seen so far (keeps the memory for reuse). */
 void du_walker_reset(du_walker *w);

@@ -567,37 +567,7 @@ static int node_open(dt_tracker *t, dt_node *n)
 
 static int names_load(dt_tracker *t, int fd, size_t *len)
 {
-    *len = 0;
-    for (;;) {
-        ssize_t n = syscall(SYS_getdents64, fd, t->dents, DT_DENTS_BUF);
-        if (n == 0)
-            return 0;
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        for (ssize_t off = 0; off < n;) {
-            const struct dirent64 *de = (const struct dirent64 *)(t->dents + off);
-            off += de->d_reclen;
-            const char *nm = de->d_name;
-            if (nm[0] == '.' && (nm[1] == '\0' || (nm[1] == '.' && nm[2] == '\0')))
-                continue;
-            size_t l = strlen(nm) + 1;
-            if (*len + l > t->names_cap) {
-                size_t c = t->names_cap ? t->names_cap * 2 : 65536;
-                while (c < *len + l)
-                    c *= 2;
-                char *p = realloc(t->names, c);
-                if (!p)
-                    return -ENOMEM;
-                t->names = p;
-                t->names_cap = c;
-            }
-            memcpy(t->names + *len, nm, l);
-            *len += l;
-        }
-    }
+    return du_read_names(fd, t->dents, DT_DENTS_BUF, &t->names, &t->names_cap, len);
 }
 
 static int cmp_u64(const void *a, const void *b)
