@@ -731,6 +731,9 @@ static void serve_conn(fake_engine *f, int fd)
             respond(fd, 200, "OK", "[{\"Id\":\"" WEB_ID "\",\"Names\":[\"/web\"]}]");
     } else if (strstr(path, "/containers/nope/json")) {
         respond(fd, 404, "Not Found", "{\"message\":\"No such container: nope\"}\n");
+    } else if (strstr(path, "/json?size=1")) {
+        respond(fd, 200, "OK",
+                "{\"Id\":\"" WEB_ID "\",\"Name\":\"/web\",\"SizeRw\":777,\"SizeRootFs\":9999}");
     } else if (strstr(path, "/containers/")) {
         respond(fd, 200, "OK", "{\"Id\":\"" WEB_ID "\",\"Name\":\"/web\"}");
     } else {
@@ -871,6 +874,25 @@ static void test_negotiate_b_new_daemon(void **state)
     bmeta_clear(&m);
     fake_path(f, 1, path, sizeof(path));
     assert_string_equal(path, "/v1.47/containers/web/json");
+    dk_client_free(c);
+    fake_stop(f);
+}
+
+/* GET /containers/{id}/json?size=1 through the transport */
+static void test_container_size(void **state)
+{
+    fake_engine *f = fake_start(V141);
+    dk_client *c = fake_client(f);
+    char err[256] = "", path[512];
+    int64_t rw = 0, rootfs = 0;
+    assert_int_equal(dk_container_size(c, "web", &rw, &rootfs, err, sizeof(err)), 0);
+    assert_int_equal(rw, 777);
+    assert_int_equal(rootfs, 9999);
+    fake_path(f, 1, path, sizeof(path));
+    assert_string_equal(path, "/v1.41/containers/web/json?size=1");
+    assert_int_equal(dk_container_size(c, "nope", &rw, &rootfs, err, sizeof(err)), -ENOENT);
+    assert_int_equal(rw, -1);
+    assert_int_equal(dk_container_size(c, "", &rw, &rootfs, err, sizeof(err)), -EINVAL);
     dk_client_free(c);
     fake_stop(f);
 }
@@ -1124,6 +1146,7 @@ int main(void)
         cmocka_unit_test(test_parse_inspect_stopped),
         cmocka_unit_test(test_parse_inspect_hostile),
         cmocka_unit_test(test_parse_size),
+        cmocka_unit_test(test_container_size),
         cmocka_unit_test(test_parse_event_fixture),
         cmocka_unit_test(test_parse_event_hostile),
         cmocka_unit_test(test_client_new),
