@@ -1,6 +1,6 @@
 /*
  * fuzz_docker: libFuzzer target for the Docker Engine API parsers. The same
- * bytes go to all four dk_parse_* functions (and dk_version_cmp), since a
+ * bytes go to all five dk_parse_* functions (and dk_version_cmp), since a
  * daemon, a proxy or a corrupted stream can hand any of them anything. The
  * outputs are cleared each round so LeakSanitizer sees every label the
  * parsers allocate. Seed with tests/fixtures/docker/.
@@ -43,6 +43,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         bmeta_clear(&m);
 
     (void)dk_parse_event(buf, size, &ev);
+
+    int64_t rw, rootfs;
+    if (dk_parse_size(buf, size, &rw, &rootfs) == 0 && (rw < -1 || rootfs < -1))
+        abort(); /* absent is -1, present is never negative */
 
     /* dk_version_cmp on raw text, as a NUL-terminated copy */
     char *s = malloc(size + 1);

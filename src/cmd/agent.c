@@ -301,6 +301,9 @@ int cmd_agent(int argc, char **argv)
         dto.use_fanotify = a.c.disk_fanotify;
         dto.max_dirs = (uint64_t)a.c.disk_max_dirs;
         dto.host_root = a.c.host_root;
+        /* writable layers without an overlay2 upper dir: the engine's SizeRw */
+        dto.engine_size = a.c.docker;
+        dto.docker_host = a.c.docker_host[0] ? a.c.docker_host : NULL;
         if (dt_new(&dto, &dt, err, sizeof(err)) < 0) {
             log_error("agent", "disk tracker: %s", err);
             goto out;

@@ -1,6 +1,9 @@
 /*
  * berth df: disk used by each container, exactly, in one pass:
- *   writable  the container's writable layer (overlay2 UpperDir from inspect)
+ *   writable  the container's writable layer (overlay2 UpperDir from inspect;
+ *             for other storage drivers the engine's SizeRw from
+ *             GET /containers/{id}/json?size=1, apparent bytes as Docker
+ *             sums them, shown with a "~" and writable_source "engine-api")
  *   volumes   every volume and bind mount it uses; one used by several
  *             containers is walked once, shown on each and marked shared,
  *             and counted once in the total
@@ -36,6 +39,7 @@
 #include "cmd/view.h"
 #include "core/engine.h"
 #include "disk/du.h"
+#include "docker/docker.h"
 #include "metrics/store.h"
 #include "util/log.h"
 
@@ -55,6 +59,7 @@ typedef struct row {
     uint64_t volumes, logs, log_files;
     int shared_volumes;
     int has_upper;
+    int engine_size; /* writable figure from the engine's SizeRw */
     size_t vols[16]; /* indexes into the volume table */
     size_t n_vols;
 } row;
@@ -234,14 +239,19 @@ static void print_doc(json_t *doc, const char *only, const char *sort, int as_js
         json_array_foreach(json_object_get(r, "volumes"), vi, v) shared |=
             json_is_true(json_object_get(v, "shared"));
         human(a, sizeof(a), jnum(r, "writable_bytes"), bytes);
+        const char *ws = json_string_value(json_object_get(r, "writable_source"));
+        int eng = ws && strcmp(ws, "engine-api") == 0;
+        if (eng) /* the engine's SizeRw, not du */
+            snprintf(a + strlen(a), sizeof(a) - strlen(a), "~");
         human(b, sizeof(b), jnum(r, "volumes_bytes"), bytes);
         human(l, sizeof(l), jnum(r, "logs_bytes"), bytes);
         human(t, sizeof(t), jnum(r, "total_bytes"), bytes);
         const char *src = json_string_value(json_object_get(r, "writable_source"));
         const char *nm = json_string_value(json_object_get(r, "name"));
         const char *stt = json_string_value(json_object_get(r, "state"));
-        printf("%-30.30s %-12s %12s %12s %12s %12s  %s%s\n", nm ? nm : "", stt ? stt : "",
+        printf("%-30.30s %-12s %12s %12s %12s %12s  %s%s%s\n", nm ? nm : "", stt ? stt : "",
                src && strcmp(src, "none") == 0 ? "-" : a, b, l, t, shared ? "shared volume" : "",
+               eng ? (shared ? ", ~ writable: engine SizeRw" : "~ writable: engine SizeRw") : "",
                json_is_false(json_object_get(r, "ready")) ? " (counting)" : "");
     }
     size_t ii;
@@ -441,6 +451,11 @@ int cmd_df(int argc, char **argv)
     w = du_walker_new();
     if (!w)
         abort();
+    dk_client *dk = NULL; /* only for containers without an upper dir */
+    for (size_t i = 0; i < d.n && !dk; i++)
+        if (!upper[i][0] &&
+            dk_client_new(c.docker_host[0] ? c.docker_host : NULL, &dk, err, sizeof(err)) < 0)
+            break;
     struct timespec t0, now;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     now = t0;
@@ -454,6 +469,17 @@ int cmd_df(int argc, char **argv)
             r->has_upper = 1;
             du_walker_reset(w);
             du_walk(w, upper[i], &r->writable);
+        } else if (dk) {
+            /* another storage driver: the engine walks the layer itself
+             * (slow, one request per such container); SizeRw has no
+             * allocated-bytes or file-count figure */
+            int64_t rw, rootfs;
+            err[0] = '\0';
+            if (dk_container_size(dk, r->id, &rw, &rootfs, err, sizeof(err)) == 0 && rw >= 0) {
+                r->engine_size = 1;
+                r->writable.alloc_bytes = r->writable.apparent_bytes = (uint64_t)rw;
+            } else if (err[0])
+                fprintf(stderr, "berth df: %s: writable layer size: %s\n", r->name, err);
         }
         walk_logs(w, r, logs[i], &r->logs, &r->log_files);
         for (size_t k = 0; k < r->n_vols; k++) {
@@ -503,6 +529,7 @@ int cmd_df(int argc, char **argv)
     if (tty && now.tv_sec - t0.tv_sec >= 1)
         fprintf(stderr, "\r%40s\r", "");
     free(upper);
+    dk_client_free(dk);
 
     json_t *o = json_object(), *arr = json_array();
     for (size_t i = 0; i < d.n; i++) {
@@ -513,13 +540,19 @@ int cmd_df(int argc, char **argv)
         json_object_set_new(j, "state", json_string(r->state));
         json_object_set_new(j, "storage_driver", json_string(r->driver));
         json_object_set_new(j, "ready", json_true());
-        json_object_set_new(
-            j, "writable_source",
-            json_string(r->has_upper ? (r->driver[0] ? r->driver : "overlay2") : "none"));
+        /* the agent's names (json_disk.c): "<driver>-upper", "engine-api", "none" */
+        char wsrc[40];
+        snprintf(wsrc, sizeof(wsrc), "%s%s",
+                 r->has_upper     ? (r->driver[0] ? r->driver : "overlay2")
+                 : r->engine_size ? "engine-api"
+                                  : "none",
+                 r->has_upper ? "-upper" : "");
+        json_object_set_new(j, "writable_source", json_string(wsrc));
         json_object_set_new(j, "writable_bytes", json_integer((json_int_t)r->writable.alloc_bytes));
         json_object_set_new(j, "writable_apparent_bytes",
                             json_integer((json_int_t)r->writable.apparent_bytes));
-        json_object_set_new(j, "writable_files", json_integer((json_int_t)r->writable.files));
+        if (!r->engine_size) /* SizeRw has no file count */
+            json_object_set_new(j, "writable_files", json_integer((json_int_t)r->writable.files));
         json_object_set_new(j, "volumes_bytes", json_integer((json_int_t)r->volumes));
         json_object_set_new(j, "logs_bytes", json_integer((json_int_t)r->logs));
         json_object_set_new(j, "log_files", json_integer((json_int_t)r->log_files));

@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "disk/du.h"
+#include "docker/docker.h"
 #include "metrics/store.h"
 #include "util/log.h"
 
@@ -135,6 +136,8 @@ typedef struct dt_cont {
     unsigned since_list;
     uint32_t seen;
     dt_growth g;
+    int64_t eng_at; /* monotonic ms of the last Engine API size request, 0: never */
+    int64_t eng_rw; /* its SizeRw, -1: none yet */
     uint64_t last_total;
     int64_t updated_ms;
 } dt_cont;
@@ -187,7 +190,9 @@ struct dt_tracker {
     int64_t next_interval_ms, last_publish_ms;
     uint64_t interval_no;
     int changed;
-    dt_stats st; /* working copy */
+    dk_client *dk; /* Engine API size fallback (o.engine_size without o.size_fn) */
+    size_t eng_rr; /* round-robin position over containers without an upper dir */
+    dt_stats st;   /* working copy */
     /* thread */
     pthread_t thread;
     int running, stop;
@@ -1435,6 +1440,7 @@ int dt_set_targets(dt_tracker *t, const dt_target *v, size_t n)
             }
             c = &t->conts[t->n_conts++];
             memset(c, 0, sizeof(*c));
+            c->eng_rw = -1;
             t->changed = 1;
         }
         c->tg = v[i];
@@ -1527,7 +1533,12 @@ static void publish(dt_tracker *t)
             snprintf(p->source, sizeof(p->source), "%s-upper",
                      c->tg.driver[0] ? c->tg.driver : "overlay2");
             p->writable = c->writable->figs;
+            p->writable_files_known = 1;
             p->ready &= root_ready(c->writable);
+        } else if (c->eng_rw >= 0) {
+            /* Docker's SizeRw: apparent sizes of the layer's changes */
+            snprintf(p->source, sizeof(p->source), "engine-api");
+            p->writable.alloc = p->writable.apparent = (uint64_t)c->eng_rw;
         } else
             snprintf(p->source, sizeof(p->source), "none");
         p->logs = c->logs;
@@ -1618,6 +1629,49 @@ static void publish(dt_tracker *t)
     t->changed = 0;
 }
 
+/* ---- Engine API fallback for writable layers without an upper dir ---- */
+
+/* At most one request per call (one call per interval): the next container
+ * in round-robin order without an upper directory whose figure is missing
+ * or older than verify_ms. Runs on the tracker thread; dt_lock is not held
+ * (publish takes it afterwards). */
+static void engine_poll(dt_tracker *t)
+{
+    if ((!t->o.size_fn && !t->dk) || !t->n_conts)
+        return;
+    int64_t now = mono_ms();
+    dt_cont *c = NULL;
+    for (size_t k = 0; k < t->n_conts; k++) {
+        size_t i = (t->eng_rr + k) % t->n_conts;
+        dt_cont *x = &t->conts[i];
+        if (x->writable)
+            continue;
+        if (x->eng_at && (t->o.verify_ms <= 0 || now - x->eng_at < t->o.verify_ms))
+            continue;
+        c = x;
+        t->eng_rr = i + 1;
+        break;
+    }
+    if (!c)
+        return;
+    char id[sizeof(c->tg.id)], err[512] = "";
+    snprintf(id, sizeof(id), "%s", c->tg.id);
+    int64_t rw = -1, rootfs = -1;
+    int rc = t->o.size_fn ? t->o.size_fn(t->o.size_arg, id, &rw)
+                          : dk_container_size(t->dk, id, &rw, &rootfs, err, sizeof(err));
+    c->eng_at = now > 0 ? now : 1;
+    if (rc < 0 || rw < 0) {
+        t->st.errors++;
+        log_debug("disk", "writable layer size of %.12s from the Engine API: %s", id,
+                  rc < 0 ? (err[0] ? err : strerror(-rc)) : "no SizeRw in the answer");
+        return;
+    }
+    if (rw != c->eng_rw) {
+        c->eng_rw = rw;
+        t->changed = 1;
+    }
+}
+
 /* ---- the step ---- */
 
 size_t dt_step(dt_tracker *t, int wait_ms, uint64_t budget)
@@ -1643,6 +1697,7 @@ size_t dt_step(dt_tracker *t, int wait_ms, uint64_t budget)
         t->interval_no++;
         for (size_t i = 0; i < t->n_conts; i++)
             logs_poll(t, &t->conts[i]);
+        engine_poll(t);
     }
     for (dt_root *r = t->roots; r; r = r->next) {
         if (r->state == DT_R_GONE || r->is_file) {
@@ -1740,6 +1795,12 @@ int dt_new(const dt_opts *o, dt_tracker **out, char *err, size_t errlen)
             log_info("disk", "fanotify unavailable (%s): directories are polled every %lld ms",
                      strerror(errno), (long long)t->o.interval_ms);
     }
+    if (o->engine_size && !o->size_fn) {
+        /* not fatal: without it such containers show source "none" */
+        char why[256];
+        if (dk_client_new(o->docker_host, &t->dk, why, sizeof(why)) < 0)
+            log_warn("disk", "no Engine API size fallback for writable layers: %s", why);
+    }
     t->pub_st = t->st;
     *out = t;
     return 0;
@@ -1771,6 +1832,7 @@ void dt_free(dt_tracker *t)
     free(t->dents);
     free(t->names);
     du_walker_free(t->w);
+    dk_client_free(t->dk);
     if (t->fan_fd >= 0)
         close(t->fan_fd);
     for (size_t i = 0; i < t->n_pub; i++)

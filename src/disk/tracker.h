@@ -64,11 +64,17 @@ typedef struct dt_vol {
 /* One container's figures as published. */
 typedef struct dt_ctr {
     char id[65];
-    int ready;        /* every tree walked at least once */
-    char source[24];  /* where the writable figure comes from: "overlay2-upper" or "none" */
-    dt_figs writable; /* zero when source is "none" */
-    dt_figs logs;     /* log files, rotated ones included */
-    dt_vol *vols;     /* owned */
+    int ready; /* every tree walked at least once */
+    /* where the writable figure comes from: "overlay2-upper" (du of the
+     * upper directory), "engine-api" (the engine's SizeRw, for storage
+     * drivers without an upper directory: apparent-size-like as Docker
+     * computes it, not du's blocks, so alloc == apparent and files is 0,
+     * unknown) or "none" (no figure yet, or no way to get one) */
+    char source[24];
+    dt_figs writable;         /* zero when source is "none" */
+    int writable_files_known; /* 0 for "engine-api" and "none" */
+    dt_figs logs;             /* log files, rotated ones included */
+    dt_vol *vols;             /* owned */
     size_t n_vols;
     uint64_t volumes_alloc, volumes_apparent; /* sums over this container's volumes */
     uint64_t total_alloc; /* writable + volumes + logs (shared volumes in full) */
@@ -117,6 +123,10 @@ typedef struct dt_target {
     } vols[DT_MAX_VOLS];
 } dt_target;
 
+/* Asks for a container's writable layer size (SizeRw) when it has no upper
+ * directory; returns 0 and fills *size_rw, or a negative errno. */
+typedef int (*dt_size_fn)(void *arg, const char *id, int64_t *size_rw);
+
 typedef struct dt_opts {
     int64_t interval_ms;   /* logs poll, poll-mode check, publish (default 10 s) */
     int64_t verify_ms;     /* full re-walk of each tree (default 1 h, 0 = never) */
@@ -124,6 +134,16 @@ typedef struct dt_opts {
     uint64_t max_dirs;     /* node bound (default 1,000,000) */
     uint32_t slice_stats;  /* fstatat calls per slice between event checks (default 4096) */
     const char *host_root; /* prefix for paths ("" or NULL: /) */
+    /* Engine API fallback for writable layers without an upper directory
+     * (storage drivers other than overlay2): GET /containers/{id}/json?size=1
+     * makes the engine walk the layer, so at most one such request is made
+     * per interval (round-robin over those containers) and each container is
+     * asked again only after verify_ms (0: once). The request runs on the
+     * tracker thread without dt_lock held. */
+    int engine_size;         /* 1: use the fallback (default 0) */
+    const char *docker_host; /* for the tracker's own dk_client; NULL: $DOCKER_HOST or default */
+    dt_size_fn size_fn;      /* tests: replaces the Engine API call */
+    void *size_arg;
 } dt_opts;
 
 typedef struct dt_tracker dt_tracker;

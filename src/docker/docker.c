@@ -410,6 +410,34 @@ out:
     return rc;
 }
 
+int dk_container_size(dk_client *c, const char *id, int64_t *size_rw, int64_t *size_rootfs,
+                      char *err, size_t errlen)
+{
+    char esc[3 * MAX_ID_LEN + 1], path[3 * MAX_ID_LEN + 64];
+    buf body = BUF_INIT;
+    *size_rw = *size_rootfs = -1;
+    size_t idlen = id ? strlen(id) : 0;
+    if (idlen == 0 || idlen > MAX_ID_LEN) {
+        set_err(err, errlen, "container id must be 1 to %d characters", MAX_ID_LEN);
+        return -EINVAL;
+    }
+    int rc = ensure_negotiated(c, err, errlen);
+    if (rc)
+        goto out;
+    path_escape(esc, id);
+    snprintf(path, sizeof(path), "/v%s/containers/%s/json?size=1", c->api, esc);
+    rc = get(c, path, &body, err, errlen);
+    if (rc)
+        goto out;
+    if (dk_parse_size(body.data, body.len, size_rw, size_rootfs)) {
+        set_err(err, errlen, "GET %s: malformed answer from the Docker daemon", path);
+        rc = -EPROTO;
+    }
+out:
+    buf_free(&body);
+    return rc;
+}
+
 /*
  * The event stream. libcurl hands over the (de-chunked) body in pieces that
  * need not match objects, so ev_write() runs a small framing state machine:

@@ -67,6 +67,15 @@ int dk_list(dk_client *c, int all, bmeta **out, size_t *n, char *err, size_t err
  * engine answers 404. */
 int dk_inspect(dk_client *c, const char *id, bmeta *out, char *err, size_t errlen);
 
+/* GET /containers/{id}/json?size=1: the engine's own size of the writable
+ * layer (SizeRw) and of the whole root filesystem (SizeRootFs), in bytes as
+ * Docker computes them (sum of apparent file sizes of the layer's changes,
+ * not du's allocated blocks). Slow: the engine walks the layer on every call,
+ * so callers bound the rate. A field the engine leaves out is -1. Returns
+ * -ENOENT for an unknown container. */
+int dk_container_size(dk_client *c, const char *id, int64_t *size_rw, int64_t *size_rootfs,
+                      char *err, size_t errlen);
+
 typedef struct dk_event {
     char action[48];    /* Docker's Action: "start", "die", "health_status: healthy",
                            "exec_start: sh -c ..." (truncated) */
@@ -117,6 +126,10 @@ int dk_parse_list(const char *buf, size_t len, bmeta **out, size_t *n);
 /* /containers/{id}/json. out must be zeroed or cleared; it is overwritten and
  * left cleared on error. A missing Id is -EINVAL. */
 int dk_parse_inspect(const char *buf, size_t len, bmeta *out);
+/* /containers/{id}/json?size=1: *size_rw and *size_rootfs get SizeRw and
+ * SizeRootFs, -1 where absent, not an integer or negative. -EINVAL when buf
+ * is not a JSON object. */
+int dk_parse_size(const char *buf, size_t len, int64_t *size_rw, int64_t *size_rootfs);
 /* One /events object. Returns 1 (and leaves *out zeroed) for non-container
  * events, 0 for a container event, -EINVAL if malformed or missing the
  * actor id. */

@@ -370,6 +370,28 @@ static void set_ports(bmeta *m, const json_t *exposed, const json_t *published)
     }
 }
 
+static int64_t size_field(const json_t *root, const char *key)
+{
+    const json_t *v = json_object_get(root, key);
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return -1;
+    return (int64_t)json_integer_value(v);
+}
+
+int dk_parse_size(const char *buf, size_t len, int64_t *size_rw, int64_t *size_rootfs)
+{
+    json_t *root = load(buf, len);
+    *size_rw = *size_rootfs = -1;
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return -EINVAL;
+    }
+    *size_rw = size_field(root, "SizeRw");
+    *size_rootfs = size_field(root, "SizeRootFs");
+    json_decref(root);
+    return 0;
+}
+
 int dk_parse_inspect(const char *buf, size_t len, bmeta *out)
 {
     int rc = -EINVAL;

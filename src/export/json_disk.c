@@ -36,7 +36,8 @@ static json_t *ctr_json(const st_entry *en, const dt_ctr *c, int full)
     json_object_set_new(j, "writable_source", json_string(c->source));
     json_object_set_new(j, "writable_bytes", num(c->writable.alloc));
     json_object_set_new(j, "writable_apparent_bytes", num(c->writable.apparent));
-    json_object_set_new(j, "writable_files", num(c->writable.files));
+    if (c->writable_files_known || strcmp(c->source, "engine-api") != 0)
+        json_object_set_new(j, "writable_files", num(c->writable.files)); /* SizeRw: no count */
     json_object_set_new(j, "volumes_bytes", num(c->volumes_alloc));
     json_object_set_new(j, "volumes_apparent_bytes", num(c->volumes_apparent));
     json_object_set_new(j, "logs_bytes", num(c->logs.alloc));

@@ -10,6 +10,11 @@
  * use it (sum by volume, not by container, to count it once). Series are
  * only written for containers whose trees have been walked once: a figure
  * still being counted is omitted, never shown low.
+ *
+ * The writable figures come from du of overlay2's upper directory, or for
+ * other storage drivers from the engine's SizeRw (apparent-size-like, no
+ * file count): berth_container_fs_writable_source_info says which, per
+ * container, with source="overlay2-upper" or "engine-api".
  */
 #include <stddef.h>
 #include <string.h>
@@ -99,6 +104,8 @@ void prom_render_disk(engine *e, store *st, buf *b)
                 continue;
             if (f < 3 && strcmp(c->source, "none") == 0)
                 continue; /* no writable layer figure for this storage driver */
+            if (f == 2 && !c->writable_files_known)
+                continue; /* engine-api: SizeRw has no file count */
             if (!header) {
                 prom_family(b, ctr_fams[f].name, ctr_fams[f].type, ctr_fams[f].help);
                 header = 1;
@@ -108,6 +115,26 @@ void prom_render_disk(engine *e, store *st, buf *b)
             buf_puts(b, "} ");
             put_value(b, c, &ctr_fams[f]);
         }
+    }
+    header = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        st_entry *en = st->v[i];
+        const dt_ctr *c;
+        if (!en->has_meta || !en->prom_labels || !(c = dt_find(t, en->id)) || !c->ready ||
+            strcmp(c->source, "none") == 0)
+            continue;
+        if (!header) {
+            head(b, "berth_container_fs_writable_source_info", "gauge",
+                 "Where berth_container_fs_writable_bytes comes from: source=\"overlay2-upper\" "
+                 "(du -B1 -x of the upper dir) or \"engine-api\" (the engine's SizeRw, apparent "
+                 "bytes as Docker sums them, for other storage drivers).");
+            header = 1;
+        }
+        buf_puts(b, "berth_container_fs_writable_source_info");
+        buf_puts(b, en->prom_labels);
+        buf_puts(b, ",source=\"");
+        buf_puts(b, c->source); /* fixed words from the tracker: nothing to escape */
+        buf_puts(b, "\"} 1\n");
     }
     static const struct {
         const char *name, *help;

@@ -17,6 +17,7 @@ t_df_writable_layer_matches_du() {
 	want=$(du_b "$up")
 	assert_eq "$got" "$want" "writable layer = du -s -B1 -x"
 	assert_ge "$got" $((20 * 1024 * 1024)) "20 MiB written"
+	assert_eq "$(df_json dfw | jq -r '.containers[0].writable_source')" overlay2-upper "source: the upper dir, not the engine"
 	docker exec dfw rm /big
 	got=$(df_json dfw | jq '.containers[0].writable_bytes')
 	assert_eq "$got" "$(du_b "$up")" "after rm, = du again"
@@ -180,7 +181,9 @@ t_disk_df_agent_equals_walk() {
 	a=$(berth df --agent "$AGENT_URL" --json --bytes dk-d)
 	b=$(berth df --json --bytes --no-agent dk-d)
 	assert_eq "$(jq -r .source <<<"$a")" agent "from the agent"
-	for f in writable_bytes writable_apparent_bytes writable_files volumes_bytes logs_bytes total_bytes; do
+	assert_eq "$(jq -r '.containers[0].writable_source' <<<"$a")" overlay2-upper "agent: source is the upper dir"
+	assert_eq "$(dk_metric berth_container_fs_writable_source_info dk-d '.*source="overlay2-upper"')" 1 "source info series"
+	for f in writable_source writable_bytes writable_apparent_bytes writable_files volumes_bytes logs_bytes total_bytes; do
 		assert_eq "$(jq ".containers[0].$f" <<<"$a")" "$(jq ".containers[0].$f" <<<"$b")" "$f: agent = walk"
 	done
 	# images: each image's layers once, and the total reconciles

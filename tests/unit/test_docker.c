@@ -371,6 +371,38 @@ static void test_parse_inspect_stopped(void **state)
     bmeta_clear(&m);
 }
 
+/* GET /containers/{id}/json?size=1 after `head -c 12345 /dev/zero > /f`:
+ * SizeRw is the file's apparent size exactly (Docker sums apparent sizes) */
+static void test_parse_size(void **state)
+{
+    (void)state;
+    buf b = BUF_INIT;
+    int64_t rw = 0, rootfs = 0;
+    read_fixture("inspect_size.json", &b);
+    assert_int_equal(dk_parse_size(b.data, b.len, &rw, &rootfs), 0);
+    assert_int_equal(rw, 12345);
+    assert_true(rootfs > rw);
+    buf_free(&b);
+    /* an inspect without ?size=1 has neither field */
+    read_fixture("inspect_exited.json", &b);
+    assert_int_equal(dk_parse_size(b.data, b.len, &rw, &rootfs), 0);
+    assert_int_equal(rw, -1);
+    assert_int_equal(rootfs, -1);
+    buf_free(&b);
+    /* wrong types and negative values are absent, not garbage */
+    static const char wrong[] = "{\"SizeRw\":\"12\",\"SizeRootFs\":-5}";
+    assert_int_equal(dk_parse_size(wrong, sizeof(wrong) - 1, &rw, &rootfs), 0);
+    assert_int_equal(rw, -1);
+    assert_int_equal(rootfs, -1);
+    static const char big[] = "{\"SizeRw\":9007199254740993}";
+    assert_int_equal(dk_parse_size(big, sizeof(big) - 1, &rw, &rootfs), 0);
+    assert_int_equal(rw, 9007199254740993LL);
+    assert_int_equal(dk_parse_size("[]", 2, &rw, &rootfs), -EINVAL);
+    assert_int_equal(dk_parse_size("{\"SizeRw\":1", 11, &rw, &rootfs), -EINVAL);
+    assert_int_equal(rw, -1);
+    assert_int_equal(dk_parse_size(NULL, 0, &rw, &rootfs), -EINVAL);
+}
+
 static void test_parse_inspect_hostile(void **state)
 {
     bmeta m;
@@ -699,6 +731,9 @@ static void serve_conn(fake_engine *f, int fd)
             respond(fd, 200, "OK", "[{\"Id\":\"" WEB_ID "\",\"Names\":[\"/web\"]}]");
     } else if (strstr(path, "/containers/nope/json")) {
         respond(fd, 404, "Not Found", "{\"message\":\"No such container: nope\"}\n");
+    } else if (strstr(path, "/json?size=1")) {
+        respond(fd, 200, "OK",
+                "{\"Id\":\"" WEB_ID "\",\"Name\":\"/web\",\"SizeRw\":777,\"SizeRootFs\":9999}");
     } else if (strstr(path, "/containers/")) {
         respond(fd, 200, "OK", "{\"Id\":\"" WEB_ID "\",\"Name\":\"/web\"}");
     } else {
@@ -839,6 +874,25 @@ static void test_negotiate_b_new_daemon(void **state)
     bmeta_clear(&m);
     fake_path(f, 1, path, sizeof(path));
     assert_string_equal(path, "/v1.47/containers/web/json");
+    dk_client_free(c);
+    fake_stop(f);
+}
+
+/* GET /containers/{id}/json?size=1 through the transport */
+static void test_container_size(void **state)
+{
+    fake_engine *f = fake_start(V141);
+    dk_client *c = fake_client(f);
+    char err[256] = "", path[512];
+    int64_t rw = 0, rootfs = 0;
+    assert_int_equal(dk_container_size(c, "web", &rw, &rootfs, err, sizeof(err)), 0);
+    assert_int_equal(rw, 777);
+    assert_int_equal(rootfs, 9999);
+    fake_path(f, 1, path, sizeof(path));
+    assert_string_equal(path, "/v1.41/containers/web/json?size=1");
+    assert_int_equal(dk_container_size(c, "nope", &rw, &rootfs, err, sizeof(err)), -ENOENT);
+    assert_int_equal(rw, -1);
+    assert_int_equal(dk_container_size(c, "", &rw, &rootfs, err, sizeof(err)), -EINVAL);
     dk_client_free(c);
     fake_stop(f);
 }
@@ -1091,6 +1145,8 @@ int main(void)
         cmocka_unit_test(test_parse_inspect_running),
         cmocka_unit_test(test_parse_inspect_stopped),
         cmocka_unit_test(test_parse_inspect_hostile),
+        cmocka_unit_test(test_parse_size),
+        cmocka_unit_test(test_container_size),
         cmocka_unit_test(test_parse_event_fixture),
         cmocka_unit_test(test_parse_event_hostile),
         cmocka_unit_test(test_client_new),

@@ -473,6 +473,110 @@ static void test_image_layers(void **state)
     dt_free(t);
 }
 
+/* The Engine API fallback, with the request replaced by a function that
+ * records which container was asked about. */
+typedef struct size_calls {
+    int n, per[3]; /* per[0] e1 (has an upper dir), per[1] e2, per[2] e3 */
+    int fail;      /* e3's request fails */
+} size_calls;
+
+static int fake_size(void *arg, const char *id, int64_t *rw)
+{
+    size_calls *sc = arg;
+    int k = strcmp(id, "e1") == 0 ? 0 : strcmp(id, "e2") == 0 ? 1 : 2;
+    sc->n++;
+    sc->per[k]++;
+    if (k == 2 && sc->fail)
+        return -EIO;
+    *rw = k == 1 ? 123456789 : 4242;
+    return 0;
+}
+
+static dt_tracker *size_tracker(size_calls *sc, int64_t interval_ms)
+{
+    dt_opts o;
+    dt_opts_defaults(&o);
+    o.use_fanotify = 0;
+    o.interval_ms = interval_ms;
+    o.verify_ms = 0; /* each container asked once */
+    o.engine_size = 1;
+    o.size_fn = fake_size;
+    o.size_arg = sc;
+    dt_tracker *t = NULL;
+    char err[128];
+    assert_int_equal(dt_new(&o, &t, err, sizeof(err)), 0);
+    return t;
+}
+
+static void test_engine_size_fallback(void **state)
+{
+    char up[128], p[256];
+    snprintf(up, sizeof(up), "%s/eup", top);
+    snprintf(p, sizeof(p), "%s/eup/f", top);
+    assert_int_equal(mkdir(up, 0755), 0);
+    write_file(p, 30000, 0);
+    dt_target g[3];
+    target(&g[0], "e1", up);
+    target(&g[1], "e2", "");
+    target(&g[2], "e3", "");
+    snprintf(g[1].driver, sizeof(g[1].driver), "vfs");
+    snprintf(g[2].driver, sizeof(g[2].driver), "btrfs");
+
+    /* one request per interval: with an hour's interval, one in all */
+    size_calls sc = {0};
+    dt_tracker *t = size_tracker(&sc, 3600000);
+    assert_int_equal(dt_set_targets(t, g, 3), 0);
+    for (int i = 0; i < 20; i++)
+        dt_step(t, 0, 0);
+    assert_int_equal(sc.n, 1);
+    assert_int_equal(sc.per[0], 0);
+    dt_lock(t);
+    const dt_ctr *a = dt_find(t, "e2"), *b = dt_find(t, "e3");
+    assert_true(strcmp(a->source, "engine-api") == 0 || strcmp(b->source, "engine-api") == 0);
+    assert_true(strcmp(a->source, "none") == 0 || strcmp(b->source, "none") == 0);
+    dt_unlock(t);
+    dt_free(t);
+
+    /* short interval: round-robin reaches both, each asked once (verify 0);
+     * the overlay2 container keeps its du figure and is never asked */
+    memset(&sc, 0, sizeof(sc));
+    sc.fail = 1;
+    t = size_tracker(&sc, 20);
+    assert_int_equal(dt_set_targets(t, g, 3), 0);
+    for (int64_t end = ms_now() + 10000; ms_now() < end && (sc.per[1] < 1 || sc.per[2] < 1);) {
+        dt_step(t, 5, 0);
+        usleep(5000);
+    }
+    settle(t, "e1");
+    for (int i = 0; i < 10; i++) {
+        dt_step(t, 5, 0);
+        usleep(25000); /* more intervals: no more requests */
+    }
+    assert_int_equal(sc.per[0], 0);
+    assert_int_equal(sc.per[1], 1);
+    assert_int_equal(sc.per[2], 1);
+    du_totals du;
+    du_of(up, &du);
+    dt_lock(t);
+    const dt_ctr *o = dt_find(t, "e1");
+    a = dt_find(t, "e2");
+    b = dt_find(t, "e3");
+    assert_string_equal(o->source, "overlay2-upper");
+    assert_true(o->writable_files_known);
+    assert_int_equal(o->writable.alloc, du.alloc_bytes);
+    assert_int_equal(o->writable.files, 1);
+    assert_string_equal(a->source, "engine-api");
+    assert_false(a->writable_files_known);
+    assert_int_equal(a->writable.alloc, 123456789);
+    assert_int_equal(a->writable.apparent, 123456789);
+    assert_int_equal(a->writable.files, 0);
+    assert_int_equal(a->total_alloc, 123456789 + a->logs.alloc);
+    assert_string_equal(b->source, "none"); /* its request failed */
+    assert_int_equal(b->writable.alloc, 0);
+    dt_unlock(t);
+    dt_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -480,6 +584,7 @@ int main(void)
         cmocka_unit_test(test_max_dirs_exact),       cmocka_unit_test(test_shared_volume_and_logs),
         cmocka_unit_test(test_vanishing_top),        cmocka_unit_test(test_deep_chain),
         cmocka_unit_test(test_pseudo_fs_not_walked), cmocka_unit_test(test_image_layers),
+        cmocka_unit_test(test_engine_size_fallback),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
