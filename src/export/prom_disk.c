@@ -124,10 +124,11 @@ void prom_render_disk(engine *e, store *st, buf *b)
             strcmp(c->source, "none") == 0)
             continue;
         if (!header) {
-            head(b, "berth_container_fs_writable_source_info", "gauge",
-                 "Where berth_container_fs_writable_bytes comes from: source=\"overlay2-upper\" "
-                 "(du -B1 -x of the upper dir) or \"engine-api\" (the engine's SizeRw, apparent "
-                 "bytes as Docker sums them, for other storage drivers).");
+            prom_family(
+                b, "berth_container_fs_writable_source_info", "gauge",
+                "Where berth_container_fs_writable_bytes comes from: source=\"overlay2-upper\" "
+                "(du -B1 -x of the upper dir) or \"engine-api\" (the engine's SizeRw, apparent "
+                "bytes as Docker sums them, for other storage drivers).");
             header = 1;
         }
         buf_puts(b, "berth_container_fs_writable_source_info");
