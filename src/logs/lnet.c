@@ -408,8 +408,8 @@ long lnet_read(lnet *n, void *p, size_t cap, char *err, size_t errlen)
     }
 }
 
-int lnet_from_cfg(const lout_cfg *c, const char *port, const char *tls_port, int *tls, lnet **out,
-                  char *err, size_t errlen)
+int lnet_from_cfg(const lout_cfg *c, const char *port, const char *tls_port, lnet **out, char *err,
+                  size_t errlen)
 {
     int t = 0, verify = 1;
     int64_t tmo = 10000;
@@ -422,8 +422,6 @@ int lnet_from_cfg(const lout_cfg *c, const char *port, const char *tls_port, int
         snprintf(err, errlen, "output %s: timeout: want a duration like 10s", c->name);
         return -EINVAL;
     }
-    if (tls)
-        *tls = t;
     lnet_opts no = {
         .host = lenc_opt(c, "host", "127.0.0.1"),
         .port = lenc_opt(c, "port", t ? tls_port : port),

@@ -39,9 +39,9 @@ void lnet_free(lnet *n);
 /* lnet_new from the options every TCP output shares: host (default
  * 127.0.0.1), port (default port, or tls_port with tls=on), tls,
  * tls_verify, ca, timeout (default 10s). -EINVAL with err naming the
- * option; *tls (may be NULL) says whether TLS is on. */
-int lnet_from_cfg(const lout_cfg *c, const char *port, const char *tls_port, int *tls, lnet **out,
-                  char *err, size_t errlen);
+ * option. */
+int lnet_from_cfg(const lout_cfg *c, const char *port, const char *tls_port, lnet **out, char *err,
+                  size_t errlen);
 /* Makes sure a live connection exists: drops one the peer has closed and
  * connects when there is none. 0 or a negative errno. */
 int lnet_ready(lnet *n, char *err, size_t errlen);

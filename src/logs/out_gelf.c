@@ -188,7 +188,7 @@ static int gelf_create(const lout_cfg *c, void **state, char *err, size_t errlen
     if (rc < 0)
         return rc;
     lnet *net = NULL;
-    rc = lnet_from_cfg(c, "12201", "12201", NULL, &net, err, errlen);
+    rc = lnet_from_cfg(c, "12201", "12201", &net, err, errlen);
     if (rc < 0)
         return rc;
     gelf_out *o = calloc(1, sizeof(*o));

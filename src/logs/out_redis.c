@@ -202,7 +202,7 @@ static int redis_create(const lout_cfg *c, void **state, char *err, size_t errle
         return -EINVAL;
     }
     lnet *net = NULL;
-    rc = lnet_from_cfg(c, "6379", "6379", NULL, &net, err, errlen);
+    rc = lnet_from_cfg(c, "6379", "6379", &net, err, errlen);
     if (rc < 0)
         return rc;
     redis_out *o = calloc(1, sizeof(*o));

@@ -285,7 +285,7 @@ static int syslog_create(const lout_cfg *c, void **state, char *err, size_t errl
         return -EINVAL;
     }
     lnet *net = NULL;
-    rc = lnet_from_cfg(c, "514", "6514", NULL, &net, err, errlen);
+    rc = lnet_from_cfg(c, "514", "6514", &net, err, errlen);
     if (rc < 0)
         return rc;
     syslog_out *o = calloc(1, sizeof(*o));
