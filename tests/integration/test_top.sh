@@ -50,8 +50,8 @@ t_top_shows_a_containers_processes() {
 	wait_for 10 on_screen 'topproc' || fail "top did not draw the container"
 	# the busiest container is selected first (sorted by CPU); Enter opens it
 	tmux send-keys -t "$sess" Enter
-	wait_for 5 on_screen 'container topproc: 2 processes' || fail "no process view"
-	wait_for 5 on_screen 'sleep 600' || fail "processes not listed"
+	wait_for 15 on_screen 'container topproc: 2 processes' || fail "no process view"
+	wait_for 15 on_screen 'sleep 600' || fail "processes not listed"
 	# users by name, from the container's /etc/passwd
 	on_screen '^[0-9]\+ \+[0-9]\+ \+root \+' || fail "no user name in the process view"
 	tmux send-keys -t "$sess" Escape
