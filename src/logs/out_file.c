@@ -15,11 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "logs/ljson.h"
 #include "logs/lout.h"
 #include "util/buf.h"
+#include "util/log.h"
 
 typedef struct out_file {
     char path[1024];
@@ -125,16 +127,67 @@ static void encode(buf *b, const lrec *r)
     buf_puts(b, "}\n");
 }
 
+/*
+ * A batch is one write(), but a write to a regular file can still stop
+ * part-way: SIGKILL arrives between pages, or the disk fills. What is
+ * after the last '\n' is then a torn record that was never acknowledged
+ * (it will be sent again), so it is cut off when the file is (re)opened;
+ * otherwise the next batch would be glued to it and one line would be
+ * lost to every NDJSON reader. Returns bytes cut, or a negative errno.
+ */
+static long long cut_torn_tail(int fd)
+{
+    struct stat sb;
+    if (fstat(fd, &sb) < 0)
+        return -errno;
+    if (!S_ISREG(sb.st_mode) || sb.st_size == 0)
+        return 0;
+    char chunk[4096];
+    off_t end = sb.st_size;
+    while (end > 0) {
+        size_t n = end > (off_t)sizeof(chunk) ? sizeof(chunk) : (size_t)end;
+        ssize_t r = pread(fd, chunk, n, end - (off_t)n);
+        if (r != (ssize_t)n)
+            return r < 0 ? -errno : -EIO;
+        for (size_t i = n; i > 0; i--) {
+            if (chunk[i - 1] == '\n') {
+                off_t keep = end - (off_t)n + (off_t)i;
+                if (keep == sb.st_size)
+                    return 0;
+                if (ftruncate(fd, keep) < 0)
+                    return -errno;
+                return (long long)(sb.st_size - keep);
+            }
+        }
+        end -= (off_t)n;
+    }
+    if (ftruncate(fd, 0) < 0) /* one torn record and nothing else */
+        return -errno;
+    return (long long)sb.st_size;
+}
+
 static int file_send(void *state, const lrec *recs, size_t n, uint8_t *st, char *err, size_t errlen)
 {
     out_file *f = state;
     if (f->fd < 0) {
-        f->fd = open(f->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+        f->fd = open(f->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
         if (f->fd < 0) {
             int e = errno;
             snprintf(err, errlen, "%s: %s", f->path, strerror(e));
             return -e;
         }
+        long long cut = cut_torn_tail(f->fd);
+        if (cut < 0) {
+            snprintf(err, errlen, "%s: checking its last line: %s", f->path, strerror((int)-cut));
+            close(f->fd);
+            f->fd = -1;
+            return (int)cut;
+        }
+        if (cut > 0)
+            log_warn("logs",
+                     "%s: cut %lld bytes of a record torn by a crash or a failed write; "
+                     "it is sent again",
+                     f->path, cut);
     }
     buf_reset(&f->b);
     for (size_t i = 0; i < n; i++)

@@ -564,6 +564,55 @@ static void t_tail_long_line(void **st)
 
 /* ---------------------------------------------------------------- */
 
+/* A record torn by SIGKILL or a failed write is cut when the file output
+ * opens its file again, so the next batch does not glue to it. */
+static void t_file_output_cuts_torn_tail(void **st)
+{
+    (void)st;
+    char path[400], err[256];
+    snprintf(path, sizeof(path), "%s/torn.ndjson", tmpdir);
+    const char *before = "{\"message\":\"a\"}\n{\"message\":\"b\"}\n{\"mess";
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(before, fp);
+    fclose(fp);
+    lout_cfg c;
+    char line[500];
+    snprintf(line, sizeof(line), "f file path=%s fsync=0", path);
+    assert_int_equal(lpipe_parse_output(line, &c, err, sizeof(err)), 0);
+    void *state = NULL;
+    const lout_ops *ops = lout_find("file");
+    assert_int_equal(ops->create(&c, &state, err, sizeof(err)), 0);
+    lrec r = {.ts_ns = 1, .stream = LREC_STDOUT, .msg = "c", .msg_len = 1, .host = "h"};
+    uint8_t status = 9;
+    assert_int_equal(ops->send(state, &r, 1, &status, err, sizeof(err)), 0);
+    assert_int_equal(status, LOUT_OK);
+    ops->destroy(state);
+    char got[1024] = "";
+    fp = fopen(path, "r");
+    assert_non_null(fp);
+    size_t n = fread(got, 1, sizeof(got) - 1, fp);
+    fclose(fp);
+    got[n] = '\0';
+    /* the two whole lines, then the new record on a line of its own */
+    const char *want = "{\"message\":\"a\"}\n{\"message\":\"b\"}\n{\"time\"";
+    assert_int_equal(strncmp(got, want, strlen(want)), 0);
+    assert_non_null(strstr(got, "\"message\":\"c\"}\n"));
+    assert_null(strstr(got, "{\"mess{"));
+    /* a file holding only a torn record is emptied before the write */
+    fp = fopen(path, "w");
+    fputs("{\"torn", fp);
+    fclose(fp);
+    assert_int_equal(ops->create(&c, &state, err, sizeof(err)), 0);
+    assert_int_equal(ops->send(state, &r, 1, &status, err, sizeof(err)), 0);
+    ops->destroy(state);
+    fp = fopen(path, "r");
+    n = fread(got, 1, sizeof(got) - 1, fp);
+    fclose(fp);
+    got[n] = '\0';
+    assert_int_equal(strncmp(got, "{\"time\"", 7), 0);
+}
+
 static void t_output_config(void **st)
 {
     (void)st;
@@ -685,6 +734,7 @@ int main(void)
         cmocka_unit_test(t_tail_oldest_after_gap),
         cmocka_unit_test(t_tail_long_line),
         cmocka_unit_test(t_output_config),
+        cmocka_unit_test(t_file_output_cuts_torn_tail),
         cmocka_unit_test(t_pipeline_restart),
     };
     return cmocka_run_group_tests_name("logs", tests, mk_tmp, rm_tmp);
