@@ -383,11 +383,12 @@ static void path_escape(char *dst, const char *src)
     *dst = '\0';
 }
 
-int dk_inspect(dk_client *c, const char *id, bmeta *out, char *err, size_t errlen)
+/* GET /containers/{id}/json<query> into body; path gets the request path
+ * for error messages. 0 or a negative errno with err filled. */
+static int get_container_json(dk_client *c, const char *id, const char *query, buf *body,
+                              char *path, size_t pathlen, char *err, size_t errlen)
 {
-    char esc[3 * MAX_ID_LEN + 1], path[3 * MAX_ID_LEN + 64];
-    buf body = BUF_INIT;
-    memset(out, 0, sizeof(*out));
+    char esc[3 * MAX_ID_LEN + 1];
     size_t idlen = id ? strlen(id) : 0;
     if (idlen == 0 || idlen > MAX_ID_LEN) {
         set_err(err, errlen, "container id must be 1 to %d characters", MAX_ID_LEN);
@@ -395,17 +396,22 @@ int dk_inspect(dk_client *c, const char *id, bmeta *out, char *err, size_t errle
     }
     int rc = ensure_negotiated(c, err, errlen);
     if (rc)
-        goto out;
+        return rc;
     path_escape(esc, id);
-    snprintf(path, sizeof(path), "/v%s/containers/%s/json", c->api, esc);
-    rc = get(c, path, &body, err, errlen);
-    if (rc)
-        goto out;
-    if (dk_parse_inspect(body.data, body.len, out)) {
+    snprintf(path, pathlen, "/v%s/containers/%s/json%s", c->api, esc, query);
+    return get(c, path, body, err, errlen);
+}
+
+int dk_inspect(dk_client *c, const char *id, bmeta *out, char *err, size_t errlen)
+{
+    char path[3 * MAX_ID_LEN + 64];
+    buf body = BUF_INIT;
+    memset(out, 0, sizeof(*out));
+    int rc = get_container_json(c, id, "", &body, path, sizeof(path), err, errlen);
+    if (rc == 0 && dk_parse_inspect(body.data, body.len, out)) {
         set_err(err, errlen, "GET %s: malformed answer from the Docker daemon", path);
         rc = -EPROTO;
     }
-out:
     buf_free(&body);
     return rc;
 }
@@ -413,27 +419,14 @@ out:
 int dk_container_size(dk_client *c, const char *id, int64_t *size_rw, int64_t *size_rootfs,
                       char *err, size_t errlen)
 {
-    char esc[3 * MAX_ID_LEN + 1], path[3 * MAX_ID_LEN + 64];
+    char path[3 * MAX_ID_LEN + 64];
     buf body = BUF_INIT;
     *size_rw = *size_rootfs = -1;
-    size_t idlen = id ? strlen(id) : 0;
-    if (idlen == 0 || idlen > MAX_ID_LEN) {
-        set_err(err, errlen, "container id must be 1 to %d characters", MAX_ID_LEN);
-        return -EINVAL;
-    }
-    int rc = ensure_negotiated(c, err, errlen);
-    if (rc)
-        goto out;
-    path_escape(esc, id);
-    snprintf(path, sizeof(path), "/v%s/containers/%s/json?size=1", c->api, esc);
-    rc = get(c, path, &body, err, errlen);
-    if (rc)
-        goto out;
-    if (dk_parse_size(body.data, body.len, size_rw, size_rootfs)) {
+    int rc = get_container_json(c, id, "?size=1", &body, path, sizeof(path), err, errlen);
+    if (rc == 0 && dk_parse_size(body.data, body.len, size_rw, size_rootfs)) {
         set_err(err, errlen, "GET %s: malformed answer from the Docker daemon", path);
         rc = -EPROTO;
     }
-out:
     buf_free(&body);
     return rc;
 }
