@@ -16,7 +16,7 @@ set -euo pipefail
 BUILD_PKGS=(
 	build-essential pkg-config
 	libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev libncurses-dev
-	libcmocka-dev
+	libcmocka-dev zlib1g-dev libssl-dev gzip
 )
 # prometheus is only here for /usr/bin/promtool (it ships in the same
 # package; its only Recommends is the node exporter). docker.io's
