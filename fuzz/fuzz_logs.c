@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "logs/lbuf.h"
-#include "logs/ljson.h"
+#include "util/jsonw.h"
 #include "logs/lparse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (kv[i].key < copy || kv[i].val + kv[i].val_len > copy + size)
             abort();
     buf b = BUF_INIT;
-    (void)ljson_str(&b, copy, size);
+    (void)jsonw_str(&b, copy, size);
     buf_free(&b);
     (void)lbuf_frame_check(copy, size);
     free(copy);

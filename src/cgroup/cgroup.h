@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "metrics/sample.h"
+#include "model/sample.h"
 
 #define CG_PATH_MAX 512
 

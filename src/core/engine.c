@@ -9,6 +9,7 @@
  *     and dk_cancel() for the watcher's blocking event stream.
  */
 #include "core/engine.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -46,13 +47,6 @@ struct engine {
     dk_client *ev_client;    /* owned by the watcher; cancelled by stop */
     struct dt_tracker *disk; /* borrowed: the disk tracker, NULL when off */
 };
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static double thread_cpu_seconds(void)
 {
@@ -165,7 +159,7 @@ typedef struct work {
 void engine_collect_once(engine *e)
 {
     double cpu0 = thread_cpu_seconds();
-    int64_t t0 = mono_ns();
+    int64_t t0 = clock_mono_ns();
     found_list fl = {0};
     int nf = cg_discover(&e->layout, on_found, &fl);
     store *st = e->st;
@@ -212,7 +206,7 @@ void engine_collect_once(engine *e)
     }
     cg_host host;
     int hrc = cg_collect_host(&e->layout, &host);
-    int64_t host_t = mono_ns();
+    int64_t host_t = clock_mono_ns();
 
     /* 3. commit */
     st_lock(st);
@@ -243,7 +237,7 @@ void engine_collect_once(engine *e)
     e->stats.cycles++;
     if (nf < 0)
         e->stats.collect_errors++;
-    e->stats.last_cycle_seconds = (double)(mono_ns() - t0) / 1e9;
+    e->stats.last_cycle_seconds = (double)(clock_mono_ns() - t0) / 1e9;
     e->stats.cycle_cpu_seconds += thread_cpu_seconds() - cpu0;
     st_unlock(st);
     free(w);
@@ -273,12 +267,12 @@ static int wait_or_stop(engine *e, int64_t ms)
 static void *collector_main(void *arg)
 {
     engine *e = arg;
-    int64_t next = mono_ns();
+    int64_t next = clock_mono_ns();
     for (;;) {
         engine_collect_once(e);
         /* Fixed-rate schedule: a slow cycle does not shift later ones. */
         next += e->o.interval_ms * 1000000;
-        int64_t now = mono_ns();
+        int64_t now = clock_mono_ns();
         if (next < now)
             next = now;
         if (wait_or_stop(e, (next - now) / 1000000))

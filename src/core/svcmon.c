@@ -1,5 +1,6 @@
 /* svcmon: the services monitor thread. See svcmon.h. */
 #include "core/svcmon.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -35,13 +36,6 @@ typedef struct target {
     bport ports[BM_MAX_PORTS]; /* exposed and published, from Docker */
     uint32_t n_ports;
 } target;
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Is port in a "8080,9000" list? */
 static int port_listed(const char *list, int port)
@@ -111,7 +105,7 @@ static void pass_one(engine *e, const target *t, int probe_timeout_ms, int *pids
         nl = 0; /* stopped meanwhile, or no process yet: nothing listens */
 
     size_t n = 0, nreq = 0;
-    int64_t now = wall_ms();
+    int64_t now = clock_wall_ms();
     for (size_t i = 0; i < nl; i++) {
         if (port_listed(t->ignore, ls[i].port))
             continue;
@@ -179,7 +173,7 @@ static void pass_one(engine *e, const target *t, int probe_timeout_ms, int *pids
         out[i].up = res[k].up;
         out[i].latency_s = (double)res[k].latency_ns / 1e9;
         snprintf(out[i].error, sizeof(out[i].error), "%s", res[k].error);
-        out[i].checked_ms = wall_ms();
+        out[i].checked_ms = clock_wall_ms();
         k++;
     }
 

@@ -17,6 +17,7 @@
  * under a->lock.
  */
 #include "core/zbxactive.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -30,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/zbxitems.h"
+#include "export/zbxitems.h"
 #include "export/export.h"
 #include "metrics/store.h"
 #include "util/log.h"
@@ -225,13 +226,6 @@ size_t zbxactive_collect(engine *e, const char *host, const char *items, int64_t
 
 /* ---- time ------------------------------------------------------------------ */
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void wall(int64_t *clock, long *ns)
 {
     struct timespec ts;
@@ -290,7 +284,7 @@ static void dequeue(zbxactive *a)
 static int wait_fd(zbxactive *a, int fd, short events, int64_t deadline)
 {
     for (;;) {
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - clock_mono_ms();
         if (left <= 0)
             return -ETIMEDOUT;
         struct pollfd p[2] = {{fd, events, 0}, {a->wake, POLLIN, 0}};
@@ -373,7 +367,7 @@ static int recv_full(zbxactive *a, int fd, buf *in, size_t want, int64_t deadlin
  * negative errno with err filled. */
 static int exchange(zbxactive *a, const buf *frame, zbx_sender_reply *r, char *err, size_t errlen)
 {
-    int64_t deadline = mono_ms() + a->timeout_ms;
+    int64_t deadline = clock_mono_ms() + a->timeout_ms;
     buf in = BUF_INIT;
     int rc = connect_to(a, deadline, err, errlen);
     if (rc < 0)
@@ -448,7 +442,7 @@ static int send_head(zbxactive *a)
     zbx_sbatch *b = &a->q[a->qhead];
     zbx_sender_reply r;
     char err[256] = "";
-    int64_t t0 = mono_ms(), clock;
+    int64_t t0 = clock_mono_ms(), clock;
     long ns;
     /* the top-level clock is the send time: the server uses it to correct
      * the values' clocks for the skew between the two hosts, so a batch
@@ -458,7 +452,7 @@ static int send_head(zbxactive *a)
     zbx_sbatch_frame(b, clock, ns, &frame);
     int rc = exchange(a, &frame, &r, err, sizeof(err));
     buf_free(&frame);
-    double dt = (double)(mono_ms() - t0) / 1000.0;
+    double dt = (double)(clock_mono_ms() - t0) / 1000.0;
     if (rc == -ECANCELED)
         return rc;
     pthread_mutex_lock(&a->lock);
@@ -513,12 +507,12 @@ static void *loop(void *arg)
     zbxactive *a = arg;
     /* the first batch after one interval: by then the collector and the
      * services thread have filled the store */
-    int64_t next_collect = mono_ms() + a->interval_ms, retry_at = 0, backoff = BACKOFF_MIN_MS;
+    int64_t next_collect = clock_mono_ms() + a->interval_ms, retry_at = 0, backoff = BACKOFF_MIN_MS;
     int64_t backoff_max = a->interval_ms < BACKOFF_MAX_MS ? a->interval_ms : BACKOFF_MAX_MS;
     if (backoff_max < BACKOFF_MIN_MS)
         backoff_max = BACKOFF_MIN_MS;
     for (;;) {
-        int64_t now = mono_ms();
+        int64_t now = clock_mono_ms();
         if (now >= next_collect) {
             int64_t clock;
             long ns;
@@ -533,12 +527,12 @@ static void *loop(void *arg)
             if (next_collect <= now) /* fell behind (suspend, slow pass): skip, do not burst */
                 next_collect = now + a->interval_ms;
         }
-        while (a->qlen > 0 && mono_ms() >= retry_at) {
+        while (a->qlen > 0 && clock_mono_ms() >= retry_at) {
             int rc = send_head(a);
             if (rc == -ECANCELED)
                 goto out;
             if (rc < 0) {
-                retry_at = mono_ms() + backoff;
+                retry_at = clock_mono_ms() + backoff;
                 backoff = backoff * 2 < backoff_max ? backoff * 2 : backoff_max;
                 break;
             }
@@ -548,7 +542,7 @@ static void *loop(void *arg)
         pthread_mutex_lock(&a->lock);
         a->st.queue_batches = a->qlen;
         pthread_mutex_unlock(&a->lock);
-        now = mono_ms();
+        now = clock_mono_ms();
         int64_t until = next_collect;
         if (a->qlen > 0 && retry_at < until)
             until = retry_at;

@@ -27,6 +27,7 @@
  * tracker.h.
  */
 #include "disk/tracker.h"
+#include "util/clock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -210,20 +211,6 @@ struct dt_tracker {
     size_t n_pub_img;
     dt_stats pub_st;
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void dt_opts_defaults(dt_opts *o)
 {
@@ -614,7 +601,7 @@ static void root_reset(dt_tracker *t, dt_root *r, int err)
     memset(&r->figs, 0, sizeof(r->figs));
     r->err = err;
     r->state = DT_R_GONE;
-    r->changed_ms = wall_ms();
+    r->changed_ms = clock_wall_ms();
     t->changed = 1;
 }
 
@@ -855,7 +842,7 @@ static void root_sum(dt_tracker *t, dt_root *r)
         n = sn ? stack[--sn] : NULL;
     }
     if (f.alloc != r->figs.alloc || f.apparent != r->figs.apparent || f.files != r->figs.files) {
-        r->changed_ms = wall_ms();
+        r->changed_ms = clock_wall_ms();
         t->changed = 1;
     }
     r->figs = f;
@@ -1002,7 +989,7 @@ static void root_start(dt_tracker *t, dt_root *r)
     q_push(t, r->top, 0);
     t->st.full_walks++;
     log_debug("disk", "walking %s", r->label);
-    int64_t now = mono_ms();
+    int64_t now = clock_mono_ms();
     r->next_poll_ms = now + t->o.interval_ms;
     r->next_verify_ms = t->o.verify_ms > 0 ? now + t->o.verify_ms : INT64_MAX;
 }
@@ -1065,7 +1052,7 @@ static void root_poll(dt_tracker *t, dt_root *r)
         }
         if (memcmp(&f, &r->figs, sizeof(f)) != 0) {
             r->figs = f;
-            r->changed_ms = wall_ms();
+            r->changed_ms = clock_wall_ms();
             t->changed = 1;
         }
         return;
@@ -1280,7 +1267,7 @@ static void logs_poll(dt_tracker *t, dt_cont *c)
 done:
     if (memcmp(&f, &c->logs, sizeof(f)) != 0) {
         c->logs = f;
-        c->updated_ms = wall_ms();
+        c->updated_ms = clock_wall_ms();
         t->changed = 1;
     }
 }
@@ -1516,7 +1503,7 @@ static int root_ready(const dt_root *r)
 
 static void publish(dt_tracker *t)
 {
-    int64_t now = mono_ms();
+    int64_t now = clock_mono_ms();
     dt_ctr *pub = calloc(t->n_conts ? t->n_conts : 1, sizeof(*pub));
     dt_image *img = calloc(t->n_imgs ? t->n_imgs : 1, sizeof(*img));
     if (!pub || !img) {
@@ -1563,7 +1550,7 @@ static void publish(dt_tracker *t)
             p->growth_bps = growth(&c->g, now, p->total_alloc);
         if (p->total_alloc != c->last_total) {
             c->last_total = p->total_alloc;
-            c->updated_ms = wall_ms();
+            c->updated_ms = clock_wall_ms();
         }
         int64_t u = c->updated_ms;
         if (c->writable && c->writable->changed_ms > u)
@@ -1639,7 +1626,7 @@ static void engine_poll(dt_tracker *t)
 {
     if ((!t->o.size_fn && !t->dk) || !t->n_conts)
         return;
-    int64_t now = mono_ms();
+    int64_t now = clock_mono_ms();
     dt_cont *c = NULL;
     for (size_t k = 0; k < t->n_conts; k++) {
         size_t i = (t->eng_rr + k) % t->n_conts;
@@ -1684,7 +1671,7 @@ size_t dt_step(dt_tracker *t, int wait_ms, uint64_t budget)
         p_del(t, n);
         q_push(t, n, 1);
     }
-    int64_t now = mono_ms();
+    int64_t now = clock_mono_ms();
     if (t->poll_all) {
         t->poll_all = 0;
         for (dt_root *r = t->roots; r; r = r->next)
@@ -1863,7 +1850,7 @@ static void sync_from_store(dt_tracker *t)
         with_meta += s->v[i]->has_meta;
     /* the Docker watcher fills the store after we start: containers with
      * metadata (or 10 s without any, a host with none) mean we have them */
-    if (with_meta || mono_ms() - t->started_ms > 10000)
+    if (with_meta || clock_mono_ms() - t->started_ms > 10000)
         t->synced = 1;
     for (size_t i = 0; v && i < s->n; i++) {
         const st_entry *e = s->v[i];
@@ -1911,7 +1898,7 @@ static void *dt_main(void *arg)
         pthread_mutex_unlock(&t->stop_lock);
         if (stop)
             break;
-        int64_t now = mono_ms();
+        int64_t now = clock_mono_ms();
         if (now >= next_sync) {
             sync_from_store(t);
             next_sync = now + 1000;
@@ -1925,13 +1912,13 @@ static void *dt_main(void *arg)
          * fills): the directories they name wait in the pending list for
          * the next round. At most one round of re-reads per second: a file
          * written continuously costs one scan of its directory per second. */
-        int64_t wait = next_round - mono_ms();
+        int64_t wait = next_round - clock_mono_ms();
         uint64_t ev = t->st.events;
         fan_read(t, (int)(wait < 1 ? 1 : wait > 1000 ? 1000 : wait));
         /* a busy filesystem sends events all the time: read them in batches
          * (at most 5 wake-ups a second; the kernel holds 16384 events, so
          * this keeps up with 80,000 a second) */
-        wait = next_round - mono_ms();
+        wait = next_round - clock_mono_ms();
         if (t->st.events != ev && wait > 0) {
             struct timespec ts = {0, (wait > 200 ? 200 : wait) * 1000000L};
             nanosleep(&ts, NULL);
@@ -1943,7 +1930,7 @@ static void *dt_main(void *arg)
 int dt_start(dt_tracker *t, store *s, char *err, size_t errlen)
 {
     t->store = s;
-    t->started_ms = mono_ms();
+    t->started_ms = clock_mono_ms();
     if (pthread_create(&t->thread, NULL, dt_main, t) != 0) {
         snprintf(err, errlen, "cannot start the disk tracker thread");
         return -EAGAIN;

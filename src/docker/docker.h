@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "metrics/sample.h"
+#include "model/sample.h"
 
 #define DK_API_MAX "1.47" /* highest Engine API version berth speaks */
 

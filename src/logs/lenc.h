@@ -5,7 +5,7 @@
  * (tests/unit/test_lout_*.c) and the reply parsers are fuzzed
  * (fuzz/fuzz_es_reply.c, fuzz/fuzz_resp.c).
  *
- * The shared helpers (JSON strings, timestamps, the record document, gzip)
+ * The shared helpers (JSON strings, timestamps, the record document; gzip is util/gzip.h)
  * live in lenc.c; each protocol's encoder lives in its output's file
  * (out_es.c, out_loki.c, out_gelf.c, out_syslog.c, out_redis.c) beside the
  * transport that sends it.
@@ -56,9 +56,6 @@ const char *lenc_stream_name(int stream);
  * written (JSON-escaped). Field values are embedded as JSON when they parse
  * as JSON, else as strings. */
 void lenc_doc(buf *b, const lrec *r, int safe_names);
-
-/* gzip (RFC 1952) of in[0..len) appended to out. 0 or -ENOMEM/-EIO. */
-int lenc_gzip(buf *out, const void *in, size_t len);
 
 /* Option check shared by the outputs: every key of c must be in allowed
  * (NULL-terminated); else -EINVAL with err naming it. */

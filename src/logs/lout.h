@@ -62,4 +62,24 @@ const lout_ops *lout_find(const char *type);
 /* Looks up option key in c; NULL when not given. */
 const char *lout_opt(const lout_cfg *c, const char *key);
 
+/* ---- the options the network outputs share (lout_net.c) ---------------- */
+
+typedef struct conn conn;
+typedef struct httpc httpc;
+
+/* conn_new from the options every TCP output shares: host (default
+ * 127.0.0.1), port (default port, or tls_port with tls=on), tls,
+ * tls_verify, ca, timeout (default 10s). -EINVAL with err naming the
+ * option. */
+int lout_conn_from_cfg(const lout_cfg *c, const char *port, const char *tls_port, conn **out,
+                       char *err, size_t errlen);
+
+/* The options every HTTP output shares, checked and applied in one place:
+ * url (required, http:// or https://; trailing '/' dropped, then path is
+ * appended into url_out), compress (gzip|none -> *gzip), tls_verify, ca,
+ * user, password, timeout (default 30s). header: one extra header or NULL.
+ * On success *out is a new httpc. -EINVAL with err naming the option. */
+int lout_httpc_from_cfg(const lout_cfg *c, const char *path, const char *header, char *url_out,
+                        size_t url_len, int *gzip, httpc **out, char *err, size_t errlen);
+
 #endif

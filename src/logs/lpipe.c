@@ -26,6 +26,7 @@
  * so a sender can start in any segment.
  */
 #include "logs/lpipe.h"
+#include "util/clock.h"
 #include "export/export.h"
 
 #include <errno.h>
@@ -50,23 +51,9 @@
 /* ------------------------------------------------------------------ */
 /* time, rate-limited logging */
 
-int64_t lpipe_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-int64_t lpipe_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int lpipe_ratelim_ok(ratelim *r)
 {
-    int64_t t = lpipe_mono_ms();
+    int64_t t = clock_mono_ms();
     if (r->last_ms && t - r->last_ms < 10000) {
         r->suppressed++;
         return 0;
@@ -472,7 +459,7 @@ static void deliver(lpipe *p, lin *in, int s, int64_t ts, unsigned flags, const 
     }
     if (!in->join_trunc[g] || gb->len + len <= p->o.line_max)
         buf_append(gb, msg, len);
-    in->join_last_ms[g] = lpipe_mono_ms();
+    in->join_last_ms[g] = clock_mono_ms();
 }
 
 /* Multiline groups waiting for their next start line are shipped after a
@@ -484,7 +471,7 @@ static void deliver(lpipe *p, lin *in, int s, int64_t ts, unsigned flags, const 
  * together, so a late piece is not expected). */
 static void flush_groups(lpipe *p, lin *in, int all)
 {
-    int64_t t = lpipe_mono_ms();
+    int64_t t = clock_mono_ms();
     for (int s = LREC_STDOUT; s <= LREC_STDERR; s++) {
         int pj = PJ(s);
         if (!in->join_on[pj] || (!all && t - in->join_last_ms[pj] < 5000))
@@ -521,7 +508,7 @@ static void process_line(lpipe *p, lin *in, int kind, const char *line, size_t l
     if (kind == LTAIL_UNTERMINATED)
         count_perr(p, in, "unterminated last line");
     if (!in->jsonfile) {
-        deliver(p, in, LREC_FILE, lpipe_now_ns(), flags, line, len, start_off);
+        deliver(p, in, LREC_FILE, clock_wall_ns(), flags, line, len, start_off);
         return;
     }
     buf *sc = &p->scratch;
@@ -531,11 +518,11 @@ static void process_line(lpipe *p, lin *in, int kind, const char *line, size_t l
     if (kind != LTAIL_LINE || lp_jsonfile(line, len, sc->data, &jl) < 0) {
         if (kind == LTAIL_LINE)
             count_perr(p, in, "a line that is not json-file JSON");
-        emit(p, in, LREC_STDOUT, lpipe_now_ns(), flags | LREC_F_PARSE_ERROR, line, len);
+        emit(p, in, LREC_STDOUT, clock_wall_ns(), flags | LREC_F_PARSE_ERROR, line, len);
         return;
     }
     int s = jl.stream ? jl.stream : LREC_STDOUT;
-    int64_t ts = jl.ts_ns ? jl.ts_ns : lpipe_now_ns();
+    int64_t ts = jl.ts_ns ? jl.ts_ns : clock_wall_ns();
     /* Docker partial lines: pieces without '\n' are joined with the next
      * pieces of the same stream */
     int pj = PJ(s);
@@ -549,7 +536,7 @@ static void process_line(lpipe *p, lin *in, int kind, const char *line, size_t l
             in->join_pos[pj] = start_off;
             in->join_ino[pj] = in->t.ino;
         }
-        in->join_last_ms[pj] = lpipe_mono_ms();
+        in->join_last_ms[pj] = clock_mono_ms();
         if (jb->len + jl.msg_len > p->o.line_max) {
             size_t room = p->o.line_max - jb->len;
             buf_append(jb, sc->data, room);
@@ -956,9 +943,9 @@ static void *reader_main(void *arg)
     int dirty = 1;
     while (!lpipe_stopping(p)) {
         handle_queue(p);
-        if (lpipe_mono_ms() - last_glob >= 2000) {
+        if (clock_mono_ms() - last_glob >= 2000) {
             scan_globs(p);
-            last_glob = lpipe_mono_ms();
+            last_glob = clock_mono_ms();
             if (!p->o.use_docker)
                 p->synced = 1;
         }
@@ -1056,7 +1043,7 @@ void lpipe_render_prom(lpipe *p, buf *b)
 {
     if (!p)
         return;
-    int64_t now = lpipe_now_ns();
+    int64_t now = clock_wall_ns();
     pthread_mutex_lock(&p->mu);
     static const struct {
         const char *name, *type, *help;

@@ -20,6 +20,7 @@
 #include "logs/lrec.h"
 #include "logs/ltail.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
 #define SRC_FLAG_JSON 1u
 #define READ_CHUNK    (1u << 20)
@@ -176,8 +177,6 @@ static inline int lpipe_stopping(const lpipe *p)
 }
 
 /* lpipe.c */
-int64_t lpipe_now_ns(void);  /* CLOCK_REALTIME */
-int64_t lpipe_mono_ms(void); /* CLOCK_MONOTONIC */
 /* 1 when a message of this kind may be logged now (one per 10 s). */
 int lpipe_ratelim_ok(ratelim *r);
 /* lwatch.c: the Docker watcher thread (arg: lpipe *). */

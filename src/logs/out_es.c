@@ -29,7 +29,7 @@
 #include <jansson.h>
 
 #include "logs/lenc.h"
-#include "logs/lhttp.h"
+#include "net/httpc.h"
 #include "logs/lout.h"
 #include "util/config.h"
 
@@ -166,7 +166,7 @@ typedef struct es_out {
     char index[256];
     int dedup;
     int gzip;
-    lhttp *http;
+    httpc *http;
     buf body;
     buf gz;
     buf reply;
@@ -208,7 +208,7 @@ static void es_destroy(void *state)
     es_out *o = state;
     if (!o)
         return;
-    lhttp_free(o->http);
+    httpc_free(o->http);
     buf_free(&o->body);
     buf_free(&o->gz);
     buf_free(&o->reply);
@@ -238,8 +238,8 @@ static int es_create(const lout_cfg *c, void **state, char *err, size_t errlen)
         goto fail;
     }
     /* filter_path: only what the parser reads, which keeps a 10k-item reply small */
-    rc = lhttp_from_cfg(c, "/_bulk?filter_path=errors,items.*.status,items.*.error", NULL, o->url,
-                        sizeof(o->url), &o->gzip, &o->http, err, errlen);
+    rc = lout_httpc_from_cfg(c, "/_bulk?filter_path=errors,items.*.status,items.*.error", NULL,
+                             o->url, sizeof(o->url), &o->gzip, &o->http, err, errlen);
     if (rc < 0)
         goto fail;
     *state = o;
@@ -260,7 +260,7 @@ static int es_send(void *state, const lrec *recs, size_t n, uint8_t *st, char *e
         return 0;
     buf_reset(&o->body);
     lenc_es_bulk(&o->body, recs, n, &eo);
-    rc = lhttp_post_buf(o->http, o->url, "application/x-ndjson", o->gzip, &o->body, &o->gz, &status,
+    rc = httpc_post_buf(o->http, o->url, "application/x-ndjson", o->gzip, &o->body, &o->gz, &status,
                         &o->reply, err, errlen);
     if (rc < 0)
         return rc;
@@ -269,7 +269,7 @@ static int es_send(void *state, const lrec *recs, size_t n, uint8_t *st, char *e
         return rc < 0 ? rc : 0;
     }
     snprintf(err, errlen, "POST _bulk: HTTP %ld: %.200s", status, o->reply.data);
-    return lhttp_status_errno(status);
+    return httpc_status_errno(status);
 }
 
 const lout_ops lout_elasticsearch_ops = {

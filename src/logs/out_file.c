@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "logs/ljson.h"
+#include "util/jsonw.h"
 #include "logs/lout.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -68,7 +68,7 @@ static void put_tag(buf *b, const char *key, const char *v)
         return;
     buf_putc(b, ',');
     buf_puts(b, key);
-    ljson_str(b, v, strlen(v));
+    jsonw_str(b, v, strlen(v));
 }
 
 static void put_kvs(buf *b, const char *key, const lrec_kv *kv, size_t n, int raw)
@@ -81,12 +81,12 @@ static void put_kvs(buf *b, const char *key, const lrec_kv *kv, size_t n, int ra
     for (size_t i = 0; i < n; i++) {
         if (i)
             buf_putc(b, ',');
-        ljson_str(b, kv[i].key, kv[i].key_len);
+        jsonw_str(b, kv[i].key, kv[i].key_len);
         buf_putc(b, ':');
         if (raw)
             buf_append(b, kv[i].val, kv[i].val_len);
         else
-            ljson_str(b, kv[i].val, kv[i].val_len);
+            jsonw_str(b, kv[i].val, kv[i].val_len);
     }
     buf_putc(b, '}');
 }
@@ -95,7 +95,7 @@ static void put_kvs(buf *b, const char *key, const lrec_kv *kv, size_t n, int ra
 static void encode(buf *b, const lrec *r)
 {
     buf_puts(b, "{\"time\":\"");
-    ljson_time(b, r->ts_ns);
+    jsonw_time(b, r->ts_ns);
     buf_puts(b, "\",\"ts_ns\":");
     if (r->ts_ns < 0) {
         buf_putc(b, '-');
@@ -123,7 +123,7 @@ static void encode(buf *b, const lrec *r)
     if (r->flags & LREC_F_TRUNCATED)
         buf_puts(b, ",\"truncated\":true");
     buf_puts(b, ",\"message\":");
-    ljson_str(b, r->msg, r->msg_len);
+    jsonw_str(b, r->msg, r->msg_len);
     buf_puts(b, "}\n");
 }
 

@@ -6,7 +6,7 @@
  * Each record is one GELF JSON message followed by a NUL byte (GELF TCP
  * framing); GELF over TCP has no compression and no acknowledgement, so a
  * batch counts as delivered once all of it is written to the socket (see
- * lnet.h for how a dead peer is found before a batch is written into it).
+ * conn.h for how a dead peer is found before a batch is written into it).
  * JSON escaping guarantees the message holds no raw NUL byte.
  *
  * Fields follow Docker's own gelf log driver where it has one
@@ -25,7 +25,7 @@
 #include <jansson.h>
 
 #include "logs/lenc.h"
-#include "logs/lnet.h"
+#include "net/conn.h"
 #include "logs/lout.h"
 #include "util/config.h"
 
@@ -164,7 +164,7 @@ void lenc_gelf(buf *b, const lrec *r)
 /* ---- transport: shared by the stream outputs ----------------------------- */
 
 typedef struct gelf_out {
-    lnet *net;
+    conn *net;
     buf out;
 } gelf_out;
 
@@ -177,7 +177,7 @@ static void gelf_destroy(void *state)
     gelf_out *o = state;
     if (!o)
         return;
-    lnet_free(o->net);
+    conn_free(o->net);
     buf_free(&o->out);
     free(o);
 }
@@ -187,13 +187,13 @@ static int gelf_create(const lout_cfg *c, void **state, char *err, size_t errlen
     int rc = lenc_opts_check(c, gelf_keys, err, errlen);
     if (rc < 0)
         return rc;
-    lnet *net = NULL;
-    rc = lnet_from_cfg(c, "12201", "12201", &net, err, errlen);
+    conn *net = NULL;
+    rc = lout_conn_from_cfg(c, "12201", "12201", &net, err, errlen);
     if (rc < 0)
         return rc;
     gelf_out *o = calloc(1, sizeof(*o));
     if (!o) {
-        lnet_free(net);
+        conn_free(net);
         return -ENOMEM;
     }
     o->net = net;
@@ -209,9 +209,9 @@ static int gelf_send(void *state, const lrec *recs, size_t n, uint8_t *st, char 
         lenc_gelf(&o->out, &recs[i]);
         buf_putc(&o->out, '\0');
     }
-    int rc = lnet_ready(o->net, err, errlen);
+    int rc = conn_ready(o->net, err, errlen);
     if (rc == 0)
-        rc = lnet_write(o->net, o->out.data, o->out.len, err, errlen);
+        rc = conn_write(o->net, o->out.data, o->out.len, err, errlen);
     if (rc < 0)
         return rc;
     memset(st, LOUT_OK, n);

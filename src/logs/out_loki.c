@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "logs/lenc.h"
-#include "logs/lhttp.h"
+#include "net/httpc.h"
 #include "logs/lout.h"
 #include "util/config.h"
 
@@ -254,7 +254,7 @@ size_t lenc_loki_400(const char *body, size_t len, const lrec *recs, size_t n, u
 typedef struct loki_out {
     char url[1100];
     int gzip;
-    lhttp *http;
+    httpc *http;
     size_t *stream_of;
     size_t cap;
     buf body, gz, reply;
@@ -269,7 +269,7 @@ static void loki_destroy(void *state)
     loki_out *o = state;
     if (!o)
         return;
-    lhttp_free(o->http);
+    httpc_free(o->http);
     free(o->stream_of);
     buf_free(&o->body);
     buf_free(&o->gz);
@@ -289,8 +289,8 @@ static int loki_create(const lout_cfg *c, void **state, char *err, size_t errlen
     const char *tenant = lenc_opt(c, "tenant", NULL);
     if (tenant)
         snprintf(hdr, sizeof(hdr), "X-Scope-OrgID: %s", tenant);
-    rc = lhttp_from_cfg(c, "/loki/api/v1/push", tenant ? hdr : NULL, o->url, sizeof(o->url),
-                        &o->gzip, &o->http, err, errlen);
+    rc = lout_httpc_from_cfg(c, "/loki/api/v1/push", tenant ? hdr : NULL, o->url, sizeof(o->url),
+                             &o->gzip, &o->http, err, errlen);
     if (rc < 0)
         goto fail;
     *state = o;
@@ -317,7 +317,7 @@ static int loki_send(void *state, const lrec *recs, size_t n, uint8_t *st, char 
     }
     buf_reset(&o->body);
     lenc_loki_push(&o->body, recs, n, o->stream_of);
-    rc = lhttp_post_buf(o->http, o->url, "application/json", o->gzip, &o->body, &o->gz, &status,
+    rc = httpc_post_buf(o->http, o->url, "application/json", o->gzip, &o->body, &o->gz, &status,
                         &o->reply, err, errlen);
     if (rc < 0)
         return rc;
@@ -330,7 +330,7 @@ static int loki_send(void *state, const lrec *recs, size_t n, uint8_t *st, char 
         lenc_loki_400(o->reply.data, o->reply.len, recs, n, st);
         return 0;
     }
-    return lhttp_status_errno(status);
+    return httpc_status_errno(status);
 }
 
 const lout_ops lout_loki_ops = {

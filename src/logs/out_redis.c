@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "logs/lenc.h"
-#include "logs/lnet.h"
+#include "net/conn.h"
 #include "logs/lout.h"
 #include "util/config.h"
 
@@ -162,11 +162,11 @@ long lenc_resp_parse(const char *p, size_t len, lenc_resp *out)
 /* ---- transport ------------------------------------------------------------- */
 
 typedef struct redis_out {
-    lnet *net;
+    conn *net;
     char key[256];
     char password[256];
     char db[16];
-    unsigned long authed_on; /* lnet_connects() when AUTH/SELECT were sent */
+    unsigned long authed_on; /* conn_connects() when AUTH/SELECT were sent */
     buf out;
     buf in;
 } redis_out;
@@ -180,7 +180,7 @@ static void redis_destroy(void *state)
     redis_out *o = state;
     if (!o)
         return;
-    lnet_free(o->net);
+    conn_free(o->net);
     buf_free(&o->out);
     buf_free(&o->in);
     free(o);
@@ -201,13 +201,13 @@ static int redis_create(const lout_cfg *c, void **state, char *err, size_t errle
         snprintf(err, errlen, "output %s: db: want a number", c->name);
         return -EINVAL;
     }
-    lnet *net = NULL;
-    rc = lnet_from_cfg(c, "6379", "6379", &net, err, errlen);
+    conn *net = NULL;
+    rc = lout_conn_from_cfg(c, "6379", "6379", &net, err, errlen);
     if (rc < 0)
         return rc;
     redis_out *o = calloc(1, sizeof(*o));
     if (!o) {
-        lnet_free(net);
+        conn_free(net);
         return -ENOMEM;
     }
     o->net = net;
@@ -227,18 +227,18 @@ static int read_reply(redis_out *o, lenc_resp *r, char *err, size_t errlen)
         if (p > 0) {
             if ((size_t)p != o->in.len) {
                 snprintf(err, errlen, "redis: unexpected bytes after the reply");
-                lnet_close(o->net);
+                conn_close(o->net);
                 return -EPROTO;
             }
             return 0;
         }
         if (p != -EAGAIN) {
             snprintf(err, errlen, "redis: garbage reply: %.60s", o->in.data);
-            lnet_close(o->net);
+            conn_close(o->net);
             return -EPROTO;
         }
         buf_reserve(&o->in, 4096);
-        long n = lnet_read(o->net, o->in.data + o->in.len, o->in.cap - o->in.len - 1, err, errlen);
+        long n = conn_read(o->net, o->in.data + o->in.len, o->in.cap - o->in.len - 1, err, errlen);
         if (n < 0)
             return (int)n;
         o->in.len += (size_t)n;
@@ -252,12 +252,12 @@ static int simple_cmd(redis_out *o, int argc, const char *const *argv, char *err
     lenc_resp r;
     buf_reset(&o->out);
     lenc_resp_cmd(&o->out, argc, argv);
-    int rc = lnet_write(o->net, o->out.data, o->out.len, err, errlen);
+    int rc = conn_write(o->net, o->out.data, o->out.len, err, errlen);
     if (rc == 0)
         rc = read_reply(o, &r, err, errlen);
     if (rc == 0 && r.type == LENC_RESP_ERROR) {
         snprintf(err, errlen, "redis %s: %.*s", argv[0], (int)(r.len > 200 ? 200 : r.len), r.str);
-        lnet_close(o->net);
+        conn_close(o->net);
         return -EACCES;
     }
     return rc;
@@ -268,10 +268,10 @@ static int redis_send(void *state, const lrec *recs, size_t n, uint8_t *st, char
 {
     redis_out *o = state;
     lenc_resp r;
-    int rc = lnet_ready(o->net, err, errlen);
+    int rc = conn_ready(o->net, err, errlen);
     if (rc < 0)
         return rc;
-    if (o->authed_on != lnet_connects(o->net)) {
+    if (o->authed_on != conn_connects(o->net)) {
         if (o->password[0]) {
             const char *argv[] = {"AUTH", o->password};
             if ((rc = simple_cmd(o, 2, argv, err, errlen)) < 0)
@@ -282,13 +282,13 @@ static int redis_send(void *state, const lrec *recs, size_t n, uint8_t *st, char
             if ((rc = simple_cmd(o, 2, argv, err, errlen)) < 0)
                 return rc;
         }
-        o->authed_on = lnet_connects(o->net);
+        o->authed_on = conn_connects(o->net);
     }
     if (n == 0)
         return 0;
     buf_reset(&o->out);
     lenc_redis_rpush(&o->out, o->key, recs, n);
-    rc = lnet_write(o->net, o->out.data, o->out.len, err, errlen);
+    rc = conn_write(o->net, o->out.data, o->out.len, err, errlen);
     if (rc == 0)
         rc = read_reply(o, &r, err, errlen);
     if (rc < 0)

@@ -33,7 +33,7 @@
  *   line from one container would cost every later line.
  *
  * syslog over TCP has no acknowledgement: a batch counts as delivered once
- * written fully to the socket (lnet.h: a peer that closed is found before
+ * written fully to the socket (conn.h: a peer that closed is found before
  * writing the next batch).
  */
 #include <errno.h>
@@ -42,7 +42,7 @@
 #include <string.h>
 
 #include "logs/lenc.h"
-#include "logs/lnet.h"
+#include "net/conn.h"
 #include "logs/lout.h"
 #include "util/config.h"
 
@@ -202,7 +202,7 @@ void lenc_syslog(buf *b, const lrec *r, const lenc_syslog_opts *o)
 /* ---- transport ------------------------------------------------------------- */
 
 typedef struct syslog_out {
-    lnet *net;
+    conn *net;
     lenc_syslog_opts eo;
     char sd_id[64];
     buf out;
@@ -250,7 +250,7 @@ static void syslog_destroy(void *state)
     syslog_out *o = state;
     if (!o)
         return;
-    lnet_free(o->net);
+    conn_free(o->net);
     buf_free(&o->out);
     free(o);
 }
@@ -284,13 +284,13 @@ static int syslog_create(const lout_cfg *c, void **state, char *err, size_t errl
         snprintf(err, errlen, "output %s: max_message: want a byte count (0: no limit)", c->name);
         return -EINVAL;
     }
-    lnet *net = NULL;
-    rc = lnet_from_cfg(c, "514", "6514", &net, err, errlen);
+    conn *net = NULL;
+    rc = lout_conn_from_cfg(c, "514", "6514", &net, err, errlen);
     if (rc < 0)
         return rc;
     syslog_out *o = calloc(1, sizeof(*o));
     if (!o) {
-        lnet_free(net);
+        conn_free(net);
         return -ENOMEM;
     }
     o->net = net;
@@ -310,9 +310,9 @@ static int syslog_send(void *state, const lrec *recs, size_t n, uint8_t *st, cha
     buf_reset(&o->out);
     for (size_t i = 0; i < n; i++)
         lenc_syslog(&o->out, &recs[i], &o->eo);
-    int rc = lnet_ready(o->net, err, errlen);
+    int rc = conn_ready(o->net, err, errlen);
     if (rc == 0)
-        rc = lnet_write(o->net, o->out.data, o->out.len, err, errlen);
+        rc = conn_write(o->net, o->out.data, o->out.len, err, errlen);
     if (rc < 0)
         return rc;
     memset(st, LOUT_OK, n);

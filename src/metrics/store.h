@@ -23,7 +23,7 @@
 
 #include "cgroup/cgroup.h"
 #include "metrics/ring.h"
-#include "metrics/sample.h"
+#include "model/sample.h"
 
 /* Fields kept in the history ring, in this order. */
 enum {

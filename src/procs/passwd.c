@@ -12,6 +12,7 @@
  *     once.
  */
 #include "procs/passwd.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -195,13 +196,6 @@ struct pw_cache {
     uint64_t clock;
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 pw_cache *pw_cache_new(void)
 {
     return calloc(1, sizeof(pw_cache));
@@ -269,7 +263,7 @@ int pw_cache_name(pw_cache *c, const char *host_root, const char *key, int pid, 
                   char *name, size_t cap)
 {
     pw_cent *e = NULL;
-    int64_t now = mono_ms();
+    int64_t now = clock_mono_ms();
     for (size_t i = 0; i < c->n && !e; i++)
         if (strcmp(c->v[i].key, key) == 0)
             e = &c->v[i];

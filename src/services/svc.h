@@ -169,19 +169,6 @@ enum { SVC_VIA_ANY = 0, SVC_VIA_NETLINK = 1, SVC_VIA_PROC = 2 };
 int svc_discover_via(int via, const char *host_root, const int *pids, size_t npids,
                      svc_listener *out, size_t max, size_t *n);
 
-/* ---- network namespace helper --------------------------------------------- */
-
-/* Runs fn(arg) on a new thread that first setns()es into the network
- * namespace of netns_pid (<host_root>/proc/<pid>/ns/net), and returns after
- * joining it; the calling thread never changes namespace. Sockets fn creates
- * belong to that namespace (and keep it after the thread exits). Returns
- * fn's return value, or a negative errno when fn could not run (namespace
- * gone: -ENOENT; not a namespace: -EINVAL; no CAP_SYS_ADMIN: -EPERM; thread
- * creation failed), with err (errlen bytes, may be NULL) saying which step
- * failed. Blocking for as long as fn runs. */
-int svc_netns_run(int netns_pid, const char *host_root, int (*fn)(void *arg), void *arg, char *err,
-                  size_t errlen);
-
 /* ---- probes --------------------------------------------------------------- */
 
 enum { SVC_PROBE_TCP = 0, SVC_PROBE_HTTP = 1 };

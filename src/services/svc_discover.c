@@ -8,7 +8,7 @@
  * wanted. A NETLINK_SOCK_DIAG dump with idiag_states = TCP_LISTEN walks only
  * the listening hash (what ss -ltn does). A netlink socket lists the
  * sockets of the namespace it was created in, so it is created by a
- * short-lived thread inside the container's namespace (svc_netns_run), which
+ * short-lived thread inside the container's namespace (ns_run), which
  * also runs the four dumps (tcp, tcp6, udp, udp6) and exits: nothing runs in
  * the container and no agent thread changes namespace.
  *
@@ -40,6 +40,7 @@
  * its tables are read, the next pid is used and the scan restarts.
  */
 #include "services/svc.h"
+#include "ns/ns.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -219,7 +220,7 @@ out:
     return rc;
 }
 
-/* svc_netns_run callback: the four dumps, inside the namespace. */
+/* ns_run callback: the four dumps, inside the namespace. */
 static int nl_dump_all(void *arg)
 {
     static const struct {
@@ -252,7 +253,7 @@ static int read_netlink(const char *root, int pid, svc_listener *raw, size_t *nr
     *nraw = 0;
     if (!j.rbuf)
         return -ENOMEM;
-    int rc = svc_netns_run(pid, root, nl_dump_all, &j, NULL, 0);
+    int rc = ns_run(pid, root, nl_dump_all, &j, NULL, 0);
     free(j.rbuf);
     if (rc == 0)
         *nraw = j.nraw;

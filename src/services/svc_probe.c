@@ -10,7 +10,7 @@
  *
  * Why a short-lived thread: setns(CLONE_NEWNET) changes the namespace of the
  * calling thread only, so the batch runs on a thread made for it by
- * svc_netns_run() (svc_netns.c), which exits afterwards: no agent thread
+ * ns_run() (ns/ns.c), which exits afterwards: no agent thread
  * ever runs in a container's namespace and nothing has to switch back.
  *
  * Threads: svc_probe_batch() blocks its caller while one worker thread runs
@@ -25,6 +25,8 @@
  * i.e. root).
  */
 #include "services/svc.h"
+#include "util/clock.h"
+#include "ns/ns.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -63,13 +65,6 @@ typedef struct batch {
     size_t n;
 } batch;
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void set_error(svc_probe_result *r, int err, const char *what)
 {
     char tmp[80];
@@ -82,7 +77,7 @@ static void finish(probe *p, int up, int err, const char *what)
 {
     svc_probe_result *r = p->res;
     r->up = up;
-    r->latency_ns = (uint64_t)(now_ns() - p->start_ns);
+    r->latency_ns = (uint64_t)(clock_mono_ns() - p->start_ns);
     if (!up)
         set_error(r, err, what);
     if (p->phase == P_RECV && p->fd >= 0 && r->http_status > 0) {
@@ -179,7 +174,7 @@ static int no_v6(int err)
 static void start_connect(probe *p)
 {
     for (;;) {
-        p->start_ns = now_ns();
+        p->start_ns = clock_mono_ns();
         p->fd = socket(p->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         int err = 0;
         if (p->fd < 0)
@@ -338,7 +333,7 @@ static void run_probes(batch *b)
             set_error(&b->res[i], ENOMEM, "probe");
         goto out;
     }
-    int64_t t0 = now_ns();
+    int64_t t0 = clock_mono_ns();
     for (size_t i = 0; i < b->n; i++) {
         probe *p = &ps[i];
         p->req = &b->reqs[i];
@@ -356,7 +351,7 @@ static void run_probes(batch *b)
     }
     for (;;) {
         size_t np = 0;
-        int64_t now = now_ns(), next = INT64_MAX;
+        int64_t now = clock_mono_ns(), next = INT64_MAX;
         for (size_t i = 0; i < b->n; i++) {
             probe *p = &ps[i];
             if (p->phase == P_DONE)
@@ -413,7 +408,7 @@ out:
     free(ps);
 }
 
-/* svc_netns_run callback: the batch, inside the namespace. */
+/* ns_run callback: the batch, inside the namespace. */
 static int run_in_ns(void *arg)
 {
     run_probes(arg);
@@ -443,7 +438,7 @@ int svc_probe_batch(int netns_pid, const char *host_root, const svc_probe_req *r
         rc = -E2BIG;
         goto out;
     }
-    rc = svc_netns_run(netns_pid, host_root, run_in_ns, &b, what, sizeof(what));
+    rc = ns_run(netns_pid, host_root, run_in_ns, &b, what, sizeof(what));
 out:
     if (rc < 0)
         fail_all(results, n, -rc, what);

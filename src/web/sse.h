@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http/httpd.h"
+#include "net/httpd.h"
 
 typedef struct sse_hub sse_hub;
 

@@ -14,6 +14,7 @@
  * Handlers run on MHD workers and only read memory (store, assets, ring).
  */
 #include "web/web.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +30,7 @@
 
 #include "cgroup/cgroup.h"
 #include "disk/tracker.h"
-#include "logs/ljson.h"
+#include "util/jsonw.h"
 #include "logs/lparse.h"
 #include "export/export.h"
 #include "metrics/ring.h"
@@ -79,20 +80,6 @@ static const char csp[] = "default-src 'none'; script-src 'self'; style-src 'sel
                           "img-src 'self' data:; connect-src 'self'; base-uri 'none'; "
                           "form-action 'none'; frame-ancestors 'none'";
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- host sampling ------------------------------------------------------ */
 
 /* Host network: every interface but lo and the host ends of container
@@ -106,7 +93,7 @@ static void sample_host(web *w)
 {
     host_now h;
     memset(&h, 0, sizeof(h));
-    h.mono_ns = mono_ns();
+    h.mono_ns = clock_mono_ns();
     store *st = engine_store(w->e);
     uint64_t mem_used = 0;
 
@@ -150,7 +137,7 @@ static void sample_host(web *w)
     uint64_t v[H_NFIELDS] = {(uint64_t)(h.cpu_busy * 1000.0 + 0.5), mem_used, h.net_rx, h.net_tx,
                              h.disk_used};
     if (w->hist)
-        ring_push(w->hist, wall_ms(), v);
+        ring_push(w->hist, clock_wall_ms(), v);
     pthread_mutex_unlock(&w->lock);
 }
 
@@ -226,7 +213,7 @@ static void render_frame(web *w, buf *b)
 
     buf_reset(b);
     buf_printf(b, "id: %llu\ndata: {\"t\":%lld,\"cols\":%s,\"rows\":[", (unsigned long long)seq,
-               (long long)wall_ms(), frame_cols);
+               (long long)clock_wall_ms(), frame_cols);
     unsigned running = 0, total = 0, unhealthy = 0;
     st_lock(st);
     /* lock order: store, then tracker (as everywhere) */
@@ -711,7 +698,7 @@ static void logs_json(web *w, const char *key, const char *query, httpd_resp *re
         /* no json-file log (another log driver, or not written yet) */
         set_json(resp, 200);
         buf_puts(&resp->body, "{\"name\":");
-        ljson_str(&resp->body, name, strlen(name));
+        jsonw_str(&resp->body, name, strlen(name));
         buf_puts(&resp->body, ",\"lines\":[]}");
         goto out;
     }
@@ -740,7 +727,7 @@ static void logs_json(web *w, const char *key, const char *query, httpd_resp *re
     if (!msg)
         abort();
     buf_puts(&out, "{\"name\":");
-    ljson_str(&out, name, strlen(name));
+    jsonw_str(&out, name, strlen(name));
     buf_puts(&out, ",\"lines\":[");
     int any = 0;
     for (size_t i = first; i < end;) {
@@ -751,13 +738,13 @@ static void logs_json(web *w, const char *key, const char *query, httpd_resp *re
         any = 1;
         if (lp_jsonfile(raw.data + i, ll, msg, &jl) == 0) {
             buf_puts(&out, "\"time\":\"");
-            ljson_time(&out, jl.ts_ns);
+            jsonw_time(&out, jl.ts_ns);
             buf_puts(&out, jl.stream == LREC_STDERR ? "\",\"stream\":\"stderr\",\"line\":"
                                                     : "\",\"stream\":\"stdout\",\"line\":");
-            ljson_str(&out, msg, jl.msg_len);
+            jsonw_str(&out, msg, jl.msg_len);
         } else {
             buf_puts(&out, "\"parse_error\":true,\"line\":");
-            ljson_str(&out, raw.data + i, ll);
+            jsonw_str(&out, raw.data + i, ll);
         }
         buf_putc(&out, '}');
         i += ll + 1;
@@ -838,7 +825,8 @@ int web_handle(web *w, const httpd_req *req, httpd_resp *resp)
     }
     web_range r;
     char err[160];
-    if (web_parse_range(req->query, strlen(req->query), wall_ms(), &r, err, sizeof(err)) < 0) {
+    if (web_parse_range(req->query, strlen(req->query), clock_wall_ms(), &r, err, sizeof(err)) <
+        0) {
         error_json(resp, 400, err);
         return 1;
     }

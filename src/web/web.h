@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #include "core/engine.h"
-#include "http/httpd.h"
+#include "net/httpd.h"
 
 typedef struct web web;
 

@@ -30,7 +30,7 @@
 
 #include <curl/curl.h>
 
-#include "http/httpd.h"
+#include "net/httpd.h"
 #include "util/log.h"
 
 static atomic_int handler_calls;

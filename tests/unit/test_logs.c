@@ -19,7 +19,7 @@
 
 #include "logs/lbuf.h"
 #include "logs/lcrc.h"
-#include "logs/ljson.h"
+#include "util/jsonw.h"
 #include "logs/lout.h"
 #include "logs/lparse.h"
 #include "logs/lpipe.h"
@@ -144,11 +144,11 @@ static void t_json_string(void **st)
 {
     (void)st;
     buf b = BUF_INIT;
-    size_t bad = ljson_str(&b, "a\"b\\c\n\x01\xC3\xA9\xFF\0z", 12);
+    size_t bad = jsonw_str(&b, "a\"b\\c\n\x01\xC3\xA9\xFF\0z", 12);
     assert_int_equal(bad, 1);
     assert_string_equal(b.data, "\"a\\\"b\\\\c\\n\\u0001\xC3\xA9\xEF\xBF\xBD\\u0000z\"");
     buf_reset(&b);
-    ljson_time(&b, 1795623764123456789LL);
+    jsonw_time(&b, 1795623764123456789LL);
     assert_string_equal(b.data, "2026-11-25T16:22:44.123456789Z");
     buf_free(&b);
 }
@@ -168,7 +168,7 @@ static void t_json_time_matches_gmtime(void **st)
         snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.000000007Z", tm.tm_year + 1900,
                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
         buf b = BUF_INIT;
-        ljson_time(&b, samples[i] * 1000000000LL + 7);
+        jsonw_time(&b, samples[i] * 1000000000LL + 7);
         assert_string_equal(b.data, want);
         buf_free(&b);
     }

@@ -1,5 +1,5 @@
 /* ljson: JSON string encoding for log records. See ljson.h. */
-#include "logs/ljson.h"
+#include "util/jsonw.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -57,7 +57,7 @@ static size_t utf8_len(const unsigned char *p, size_t n)
     return k + 1;
 }
 
-size_t ljson_str(buf *b, const char *s, size_t n)
+size_t jsonw_str(buf *b, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t bad = 0;
@@ -134,7 +134,7 @@ static void put2(char *o, int v)
     o[1] = (char)('0' + v % 10);
 }
 
-void ljson_time(buf *b, long long ns)
+void jsonw_time(buf *b, long long ns)
 {
     /* by hand, not strftime/printf: this runs once per record */
     long long sec = ns / 1000000000LL;

@@ -1,5 +1,5 @@
 /* zbxitems: berth's Zabbix item keys over the store. See zbxitems.h. */
-#include "core/zbxitems.h"
+#include "export/zbxitems.h"
 
 #include <errno.h>
 #include <jansson.h>

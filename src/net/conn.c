@@ -1,10 +1,9 @@
 /*
- * lnet: persistent TCP/TLS client connection with timeouts and dead-peer
- * detection, for the stream log outputs. See lnet.h.
+ * conn: persistent TCP/TLS client connection with timeouts and dead-peer
+ * detection, for the stream log outputs. See conn.h.
  */
-#include "logs/lnet.h"
-#include "logs/lenc.h"
-#include "util/config.h"
+#include "net/conn.h"
+#include "util/clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,7 +23,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-struct lnet {
+struct conn {
     char host[256];
     char port[16];
     int timeout_ms;
@@ -36,18 +35,11 @@ struct lnet {
     unsigned long connects;
 };
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits until fd is ready for ev or the deadline passes: 0 or -ETIMEDOUT. */
 static int wait_fd(int fd, short ev, int64_t deadline)
 {
     for (;;) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - clock_mono_ms();
         if (left <= 0)
             return -ETIMEDOUT;
         struct pollfd p = {.fd = fd, .events = ev};
@@ -69,9 +61,9 @@ static void tls_errstr(char *err, size_t errlen, const char *what)
     ERR_clear_error();
 }
 
-int lnet_new(const lnet_opts *o, lnet **out, char *err, size_t errlen)
+int conn_new(const conn_opts *o, conn **out, char *err, size_t errlen)
 {
-    lnet *n = calloc(1, sizeof(*n));
+    conn *n = calloc(1, sizeof(*n));
     if (!n)
         return -ENOMEM;
     n->fd = -1;
@@ -104,7 +96,7 @@ int lnet_new(const lnet_opts *o, lnet **out, char *err, size_t errlen)
     return 0;
 }
 
-void lnet_close(lnet *n)
+void conn_close(conn *n)
 {
     if (n->ssl) {
         SSL_free(n->ssl);
@@ -116,14 +108,14 @@ void lnet_close(lnet *n)
     }
 }
 
-static int drain(lnet *n);
+static int drain(conn *n);
 
 /* Ends a healthy connection without losing what was just written: bytes
  * the peer sent that we never read (TLS session tickets) would make close()
  * send a RST, and a RST can make the peer's kernel drop data it has not
  * read yet. So: read them, send close_notify, half-close, and wait briefly
  * (at most 1 s) for the peer's end. */
-static void close_gracefully(lnet *n)
+static void close_gracefully(conn *n)
 {
     if (n->fd < 0)
         return;
@@ -131,7 +123,7 @@ static void close_gracefully(lnet *n)
     if (n->ssl)
         SSL_shutdown(n->ssl);
     shutdown(n->fd, SHUT_WR);
-    int64_t deadline = now_ms() + 1000;
+    int64_t deadline = clock_mono_ms() + 1000;
     char tmp[4096];
     while (wait_fd(n->fd, POLLIN, deadline) == 0) {
         ssize_t r = recv(n->fd, tmp, sizeof(tmp), MSG_DONTWAIT);
@@ -139,10 +131,10 @@ static void close_gracefully(lnet *n)
             break;
     }
     ERR_clear_error();
-    lnet_close(n);
+    conn_close(n);
 }
 
-void lnet_free(lnet *n)
+void conn_free(conn *n)
 {
     if (!n)
         return;
@@ -152,7 +144,7 @@ void lnet_free(lnet *n)
     free(n);
 }
 
-unsigned long lnet_connects(const lnet *n)
+unsigned long conn_connects(const conn *n)
 {
     return n->connects;
 }
@@ -172,7 +164,7 @@ static void tune(int fd, int timeout_ms)
     setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut));
 }
 
-static int tcp_connect(lnet *n, int64_t deadline, char *err, size_t errlen)
+static int tcp_connect(conn *n, int64_t deadline, char *err, size_t errlen)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
     struct addrinfo *res = NULL;
@@ -215,7 +207,7 @@ static int tcp_connect(lnet *n, int64_t deadline, char *err, size_t errlen)
     return rc;
 }
 
-static int tls_handshake(lnet *n, int64_t deadline, char *err, size_t errlen)
+static int tls_handshake(conn *n, int64_t deadline, char *err, size_t errlen)
 {
     n->ssl = SSL_new(n->ctx);
     if (!n->ssl) {
@@ -261,7 +253,7 @@ static int tls_handshake(lnet *n, int64_t deadline, char *err, size_t errlen)
 /* Reads and discards whatever the peer sent while we did not expect
  * anything (TLS session tickets, a server's goodbye); returns -ECONNRESET
  * when the peer closed or the socket failed. */
-static int drain(lnet *n)
+static int drain(conn *n)
 {
     char tmp[4096];
     for (;;) {
@@ -292,27 +284,27 @@ static int drain(lnet *n)
     }
 }
 
-int lnet_ready(lnet *n, char *err, size_t errlen)
+int conn_ready(conn *n, char *err, size_t errlen)
 {
     if (n->fd >= 0 && drain(n) == 0)
         return 0;
-    lnet_close(n);
-    int64_t deadline = now_ms() + n->timeout_ms;
+    conn_close(n);
+    int64_t deadline = clock_mono_ms() + n->timeout_ms;
     int rc = tcp_connect(n, deadline, err, errlen);
     if (rc == 0 && n->tls)
         rc = tls_handshake(n, deadline, err, errlen);
     if (rc < 0) {
-        lnet_close(n);
+        conn_close(n);
         return rc;
     }
     n->connects++;
     return 0;
 }
 
-int lnet_write(lnet *n, const void *p, size_t len, char *err, size_t errlen)
+int conn_write(conn *n, const void *p, size_t len, char *err, size_t errlen)
 {
     const char *s = p;
-    int64_t deadline = now_ms() + n->timeout_ms;
+    int64_t deadline = clock_mono_ms() + n->timeout_ms;
     if (n->fd < 0) {
         snprintf(err, errlen, "not connected");
         return -ENOTCONN;
@@ -332,7 +324,7 @@ int lnet_write(lnet *n, const void *p, size_t len, char *err, size_t errlen)
                 ev = POLLIN;
             else if (e != SSL_ERROR_WANT_WRITE) {
                 tls_errstr(err, errlen, "tls write");
-                lnet_close(n);
+                conn_close(n);
                 return -EPIPE;
             }
         } else {
@@ -345,7 +337,7 @@ int lnet_write(lnet *n, const void *p, size_t len, char *err, size_t errlen)
             if (r < 0 && errno != EAGAIN && errno != EINTR) {
                 int e = errno;
                 snprintf(err, errlen, "send to %s:%s: %s", n->host, n->port, strerror(e));
-                lnet_close(n);
+                conn_close(n);
                 return -e;
             }
         }
@@ -353,16 +345,16 @@ int lnet_write(lnet *n, const void *p, size_t len, char *err, size_t errlen)
         if (w < 0) {
             snprintf(err, errlen, "send to %s:%s: timed out after %d ms", n->host, n->port,
                      n->timeout_ms);
-            lnet_close(n);
+            conn_close(n);
             return w;
         }
     }
     return 0;
 }
 
-long lnet_read(lnet *n, void *p, size_t cap, char *err, size_t errlen)
+long conn_read(conn *n, void *p, size_t cap, char *err, size_t errlen)
 {
-    int64_t deadline = now_ms() + n->timeout_ms;
+    int64_t deadline = clock_mono_ms() + n->timeout_ms;
     if (n->fd < 0) {
         snprintf(err, errlen, "not connected");
         return -ENOTCONN;
@@ -379,7 +371,7 @@ long lnet_read(lnet *n, void *p, size_t cap, char *err, size_t errlen)
             else if (e != SSL_ERROR_WANT_READ) {
                 snprintf(err, errlen, "%s:%s closed the connection", n->host, n->port);
                 ERR_clear_error();
-                lnet_close(n);
+                conn_close(n);
                 return -ECONNRESET;
             }
         } else {
@@ -388,13 +380,13 @@ long lnet_read(lnet *n, void *p, size_t cap, char *err, size_t errlen)
                 return r;
             if (r == 0) {
                 snprintf(err, errlen, "%s:%s closed the connection", n->host, n->port);
-                lnet_close(n);
+                conn_close(n);
                 return -ECONNRESET;
             }
             if (errno != EAGAIN && errno != EINTR) {
                 int e = errno;
                 snprintf(err, errlen, "recv from %s:%s: %s", n->host, n->port, strerror(e));
-                lnet_close(n);
+                conn_close(n);
                 return -e;
             }
         }
@@ -402,33 +394,8 @@ long lnet_read(lnet *n, void *p, size_t cap, char *err, size_t errlen)
         if (w < 0) {
             snprintf(err, errlen, "no reply from %s:%s within %d ms", n->host, n->port,
                      n->timeout_ms);
-            lnet_close(n);
+            conn_close(n);
             return w;
         }
     }
-}
-
-int lnet_from_cfg(const lout_cfg *c, const char *port, const char *tls_port, lnet **out, char *err,
-                  size_t errlen)
-{
-    int t = 0, verify = 1;
-    int64_t tmo = 10000;
-    if (lenc_opt_bool(lenc_opt(c, "tls", "off"), &t) < 0 ||
-        lenc_opt_bool(lenc_opt(c, "tls_verify", "on"), &verify) < 0) {
-        snprintf(err, errlen, "output %s: tls and tls_verify want on or off", c->name);
-        return -EINVAL;
-    }
-    if (cfg_parse_duration(lenc_opt(c, "timeout", "10s"), &tmo) < 0 || tmo < 100) {
-        snprintf(err, errlen, "output %s: timeout: want a duration like 10s", c->name);
-        return -EINVAL;
-    }
-    lnet_opts no = {
-        .host = lenc_opt(c, "host", "127.0.0.1"),
-        .port = lenc_opt(c, "port", t ? tls_port : port),
-        .timeout_ms = (int)tmo,
-        .tls = t,
-        .ca = lenc_opt(c, "ca", NULL),
-        .verify = verify,
-    };
-    return lnet_new(&no, out, err, errlen);
 }

@@ -1,7 +1,7 @@
 /*
- * lhttp: libcurl POST with a persistent handle. See lhttp.h.
+ * httpc: libcurl POST with a persistent handle. See httpc.h.
  */
-#include "logs/lhttp.h"
+#include "net/httpc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -10,10 +10,9 @@
 
 #include <curl/curl.h>
 
-#include "logs/lenc.h"
-#include "util/config.h"
+#include "util/gzip.h"
 
-struct lhttp {
+struct httpc {
     CURL *curl;
     int timeout_ms;
     char *ca;
@@ -29,9 +28,9 @@ static char *dup_or_null(const char *s)
     return s && s[0] ? strdup(s) : NULL;
 }
 
-int lhttp_new(const lhttp_opts *o, lhttp **out, char *err, size_t errlen)
+int httpc_new(const httpc_opts *o, httpc **out, char *err, size_t errlen)
 {
-    lhttp *h = calloc(1, sizeof(*h));
+    httpc *h = calloc(1, sizeof(*h));
     if (!h)
         return -ENOMEM;
     h->curl = curl_easy_init();
@@ -54,7 +53,7 @@ int lhttp_new(const lhttp_opts *o, lhttp **out, char *err, size_t errlen)
     return 0;
 }
 
-void lhttp_free(lhttp *h)
+void httpc_free(httpc *h)
 {
     if (!h)
         return;
@@ -67,7 +66,7 @@ void lhttp_free(lhttp *h)
 
 static size_t on_body(char *p, size_t size, size_t nmemb, void *data)
 {
-    lhttp *h = data;
+    httpc *h = data;
     size_t n = size * nmemb;
     if (h->reply->len + n > LHTTP_REPLY_MAX) {
         h->too_big = 1;
@@ -77,7 +76,7 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *data)
     return n;
 }
 
-int lhttp_post(lhttp *h, const char *url, const char *ctype, int gzip, const void *body, size_t len,
+int httpc_post(httpc *h, const char *url, const char *ctype, int gzip, const void *body, size_t len,
                long *status, buf *reply, char *err, size_t errlen)
 {
     CURL *c = h->curl;
@@ -145,60 +144,21 @@ out:
     return rc;
 }
 
-int lhttp_from_cfg(const lout_cfg *c, const char *path, const char *header, char *url_out,
-                   size_t url_len, int *gzip, lhttp **out, char *err, size_t errlen)
-{
-    const char *url = lenc_opt(c, "url", NULL);
-    if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)) {
-        snprintf(err, errlen, "output %s: url=http(s)://HOST:PORT is required", c->name);
-        return -EINVAL;
-    }
-    size_t ul = strlen(url);
-    while (ul > 0 && url[ul - 1] == '/')
-        ul--;
-    snprintf(url_out, url_len, "%.*s%s", (int)ul, url, path);
-    const char *comp = lenc_opt(c, "compress", "none");
-    if (strcmp(comp, "gzip") != 0 && strcmp(comp, "none") != 0) {
-        snprintf(err, errlen, "output %s: compress=%s: want gzip or none", c->name, comp);
-        return -EINVAL;
-    }
-    *gzip = strcmp(comp, "gzip") == 0;
-    int verify = 1;
-    if (lenc_opt_bool(lenc_opt(c, "tls_verify", "on"), &verify) < 0) {
-        snprintf(err, errlen, "output %s: tls_verify wants on or off", c->name);
-        return -EINVAL;
-    }
-    int64_t tmo = 30000;
-    if (cfg_parse_duration(lenc_opt(c, "timeout", "30s"), &tmo) < 0 || tmo < 100) {
-        snprintf(err, errlen, "output %s: timeout: want a duration like 30s", c->name);
-        return -EINVAL;
-    }
-    lhttp_opts ho = {
-        .timeout_ms = (int)tmo,
-        .ca = lenc_opt(c, "ca", NULL),
-        .verify = verify,
-        .user = lenc_opt(c, "user", NULL),
-        .password = lenc_opt(c, "password", NULL),
-        .header = header,
-    };
-    return lhttp_new(&ho, out, err, errlen);
-}
-
-int lhttp_post_buf(lhttp *h, const char *url, const char *ctype, int gzip, const buf *body, buf *gz,
+int httpc_post_buf(httpc *h, const char *url, const char *ctype, int gzip, const buf *body, buf *gz,
                    long *status, buf *reply, char *err, size_t errlen)
 {
     if (!gzip)
-        return lhttp_post(h, url, ctype, 0, body->data, body->len, status, reply, err, errlen);
+        return httpc_post(h, url, ctype, 0, body->data, body->len, status, reply, err, errlen);
     buf_reset(gz);
-    int rc = lenc_gzip(gz, body->data, body->len);
+    int rc = gzip_buf(gz, body->data, body->len);
     if (rc < 0) {
         snprintf(err, errlen, "gzip failed");
         return rc;
     }
-    return lhttp_post(h, url, ctype, 1, gz->data, gz->len, status, reply, err, errlen);
+    return httpc_post(h, url, ctype, 1, gz->data, gz->len, status, reply, err, errlen);
 }
 
-int lhttp_status_errno(long status)
+int httpc_status_errno(long status)
 {
     if (status == 429)
         return -EAGAIN;

@@ -1,5 +1,5 @@
 /* sample: helpers for the shared data model. See sample.h. */
-#include "metrics/sample.h"
+#include "model/sample.h"
 
 #include <stdlib.h>
 #include <string.h>

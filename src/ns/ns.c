@@ -1,6 +1,6 @@
 /*
- * svc_netns: run a function inside a container's network namespace on a
- * thread made for it (see svc.h). Shared by the probes (connect from inside)
+ * ns: run a function inside a container's network namespace on a
+ * thread made for it (see ns.h). Shared by the probes (connect from inside)
  * and discovery (a NETLINK_SOCK_DIAG socket is bound to the namespace of the
  * thread that creates it).
  *
@@ -13,7 +13,7 @@
  *
  * Cost: one open, one thread and one setns per call (tens of microseconds).
  */
-#include "services/svc.h"
+#include "ns/ns.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,8 +42,8 @@ static void *worker(void *p)
     return NULL;
 }
 
-int svc_netns_run(int netns_pid, const char *host_root, int (*fn)(void *arg), void *arg, char *err,
-                  size_t errlen)
+int ns_run(int netns_pid, const char *host_root, int (*fn)(void *arg), void *arg, char *err,
+           size_t errlen)
 {
     char path[512];
     job j = {.nsfd = -1, .fn = fn, .arg = arg, .rc = 0, .setns_failed = 0};

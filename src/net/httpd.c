@@ -22,7 +22,7 @@
  * instead of reserving in accept_policy means a connection MHD fails to set
  * up can never leak a slot.
  */
-#include "http/httpd.h"
+#include "net/httpd.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
