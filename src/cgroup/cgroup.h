@@ -19,9 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/host.h" /* CG_PATH_MAX, cg_host */
 #include "model/sample.h"
-
-#define CG_PATH_MAX 512
 
 /* v1 controllers berth reads; in v2 they all live in one hierarchy. */
 enum cg_ctrl { CG_CPU, CG_CPUACCT, CG_MEMORY, CG_BLKIO, CG_PIDS, CG_CPUSET, CG_UNIFIED, CG_NCTRL };
@@ -142,12 +141,8 @@ int cg_collect(cg_handle *h, bsample *s);
 /* Reads limits and placement (path-based: called every few cycles). */
 int cg_collect_spec(const cg_layout *l, const char *cgpath, bspec *spec);
 
-/* Host totals: CPU seconds from /proc/stat, memory from /proc/meminfo. */
-typedef struct cg_host {
-    uint64_t cpu_total_ns, cpu_user_ns, cpu_system_ns, cpu_idle_ns;
-    uint64_t mem_total, mem_available;
-    unsigned ncpu;
-} cg_host;
+/* Host totals (cg_host, model/host.h): CPU seconds from /proc/stat, memory
+ * from /proc/meminfo. */
 int cg_parse_proc_stat(const char *buf, size_t len, cg_host *h);
 int cg_parse_meminfo(const char *buf, size_t len, cg_host *h);
 int cg_collect_host(const cg_layout *l, cg_host *h);

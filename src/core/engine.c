@@ -92,6 +92,11 @@ void engine_free(engine *e)
     if (!e)
         return;
     engine_stop(e);
+    /* handles are the engine's (store.h, lifetime rule) */
+    for (size_t i = 0; i < e->st->n; i++) {
+        cg_handle_free(e->st->v[i]->cgh);
+        e->st->v[i]->cgh = NULL;
+    }
     st_free(e->st);
     pthread_mutex_destroy(&e->stop_lock);
     pthread_cond_destroy(&e->stop_cond);
@@ -156,6 +161,15 @@ typedef struct work {
     bspec spec;
 } work;
 
+/* Closes an entry's cgroup handle, then forgets its cgroup side: the engine
+ * owns handles, the store never frees one (store.h, lifetime rule). */
+static void drop_cgroup(st_entry *en)
+{
+    cg_handle_free(en->cgh);
+    en->cgh = NULL;
+    st_drop_cgroup(en);
+}
+
 void engine_collect_once(engine *e)
 {
     double cpu0 = thread_cpu_seconds();
@@ -170,7 +184,7 @@ void engine_collect_once(engine *e)
     for (size_t i = 0; i < fl.n; i++) {
         st_entry *en = st_get_or_add(st, fl.v[i].id);
         if (strcmp(en->cgpath, fl.v[i].path) != 0) {
-            st_drop_cgroup(en);
+            drop_cgroup(en);
             snprintf(en->cgpath, sizeof(en->cgpath), "%s", fl.v[i].path);
             en->runtime = (int)fl.v[i].runtime;
         }
@@ -213,7 +227,7 @@ void engine_collect_once(engine *e)
     for (size_t i = 0; i < nw; i++) {
         st_entry *en = w[i].e;
         if (w[i].rc != 0) {
-            st_drop_cgroup(en); /* vanished between discovery and read */
+            drop_cgroup(en); /* vanished between discovery and read */
             continue;
         }
         if (w[i].want_spec)
@@ -225,7 +239,7 @@ void engine_collect_once(engine *e)
     for (size_t i = 0; i < st->n; i++) {
         st_entry *en = st->v[i];
         if (en->cgpath[0] && en->seen_gen != gen)
-            st_drop_cgroup(en); /* no longer in the tree: the container stopped */
+            drop_cgroup(en); /* no longer in the tree: the container stopped */
     }
     st_sweep(st);
     if (hrc == 0) {

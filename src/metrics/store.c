@@ -15,9 +15,9 @@ store *st_new(int64_t history_ms)
     return s;
 }
 
+/* e->cgh is NULL here: the engine closes handles (store.h, lifetime rule). */
 static void entry_free(st_entry *e)
 {
-    cg_handle_free(e->cgh);
     free(e->svcs);
     bmeta_clear(&e->meta);
     if (e->hist)
@@ -129,8 +129,6 @@ void st_drop_cgroup(st_entry *e)
 {
     e->cgpath[0] = '\0';
     e->collects = 0;
-    cg_handle_free(e->cgh);
-    e->cgh = NULL;
     free(e->svcs);
     e->svcs = NULL;
     e->n_svcs = 0;

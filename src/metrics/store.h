@@ -14,6 +14,12 @@
  * Lifetime rule: only the collector thread frees entries (st_sweep), so the
  * collector may keep entry pointers across unlocked file reads. Other threads
  * mark entries (has_meta = 0) and let the sweep remove them.
+ *
+ * Cgroup handles: an entry's cgh (open cgroup files) belongs to the engine,
+ * which opens it on the collector thread and closes it (cg_handle_free) and
+ * sets it to NULL before the entry loses its cgroup (st_drop_cgroup) and
+ * before st_free. The store never opens or closes one, so it needs nothing
+ * from cgroup/: an entry swept or freed has cgh == NULL.
  */
 #ifndef BERTH_STORE_H
 #define BERTH_STORE_H
@@ -21,9 +27,11 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "cgroup/cgroup.h"
 #include "metrics/ring.h"
+#include "model/host.h" /* CG_PATH_MAX, cg_host */
 #include "model/sample.h"
+
+struct cg_handle; /* cgroup/cgroup.h; the engine's, see the lifetime rule */
 
 /* Fields kept in the history ring, in this order. */
 enum {
@@ -66,7 +74,7 @@ typedef struct st_entry {
     char short_id[13];        /* first 12 hex digits, as docker ps shows */
     char cgpath[CG_PATH_MAX]; /* "" when the container has no live cgroup */
     int runtime;              /* enum cg_runtime */
-    cg_handle *cgh;           /* open cgroup files; collector thread only */
+    struct cg_handle *cgh;    /* open cgroup files; the engine's, collector thread only */
     uint64_t seen_gen;        /* discovery generation that last saw the cgroup */
     int spec_stale;           /* limits changed (Docker "update" event): re-read */
     unsigned collects;        /* samples taken since the cgroup was found */
@@ -124,9 +132,11 @@ st_entry *st_get_or_add(store *s, const char *id);
 void st_set_meta(store *s, const bmeta *m);
 /* Commits a new sample: shifts cur to prev and feeds the history ring. */
 void st_commit(st_entry *e, const bsample *smp);
-/* Forgets the cgroup side of an entry (container stopped). */
+/* Forgets the cgroup side of an entry (container stopped). The caller has
+ * closed e->cgh and set it to NULL (the engine's; see the lifetime rule). */
 void st_drop_cgroup(st_entry *e);
-/* Removes entries that have neither a cgroup nor metadata. Collector only. */
+/* Removes entries that have neither a cgroup nor metadata (their cgh is
+ * NULL: it went with the cgroup). Collector only. */
 void st_sweep(store *s);
 void st_rates_of(const st_entry *e, st_rates *r);
 /* Name to show: Docker name, else the short id. */
