@@ -27,7 +27,7 @@
 #include "cmd/cmd.h"
 #include "core/engine.h"
 #include "core/svcmon.h"
-#include "core/zbxactive.h"
+#include "agent/zbxpush.h"
 #include "export/zbxitems.h"
 #include "disk/tracker.h"
 #include "export/export.h"
@@ -40,9 +40,10 @@ typedef struct agent {
     cfg c;
     engine *e;
     export_opts xo;
-    zbxactive *za; /* NULL unless zabbix_active */
-    web *web;      /* the dashboard and its API */
-    lpipe *lp;     /* log shipping, NULL when off */
+    zbxpush *za;       /* NULL unless zabbix_active */
+    zbxitems_src zsrc; /* what the Zabbix items read */
+    web *web;          /* the dashboard and its API */
+    lpipe *lp;         /* log shipping, NULL when off */
 } agent;
 
 static void agent_usage(FILE *f)
@@ -125,7 +126,7 @@ static void handle(const httpd_req *req, httpd_resp *resp, void *arg)
         if (a->e)
             prom_render(a->e, &a->xo, &resp->body);
         if (a->za)
-            zbxactive_render_prom(a->za, &resp->body);
+            zbxpush_render_prom(a->za, &resp->body);
         lpipe_render_prom(a->lp, &resp->body);
         return;
     }
@@ -310,6 +311,7 @@ int cmd_agent(int argc, char **argv)
         }
         engine_set_disk(a.e, dt);
     }
+    a.zsrc = (zbxitems_src){.st = engine_store(a.e), .disk = engine_disk(a.e)};
     if (engine_start(a.e, err, sizeof(err)) < 0) {
         log_error("agent", "%s", err);
         goto out;
@@ -341,7 +343,7 @@ int cmd_agent(int argc, char **argv)
                        .port = atoi(colon + 1),
                        .allow = a.c.zabbix_allow,
                        .version = BERTH_VERSION};
-        if (zbx_start(&zo, zbxitems_get, a.e, &zs, err, sizeof(err)) < 0) {
+        if (zbx_start(&zo, zbxitems_get, &a.zsrc, &zs, err, sizeof(err)) < 0) {
             log_error("agent", "cannot start the Zabbix listener on %s: %s", a.c.zabbix_listen,
                       err);
             goto out;
@@ -350,11 +352,11 @@ int cmd_agent(int argc, char **argv)
                  a.c.zabbix_allow);
     }
     if (a.c.zabbix_active[0]) {
-        zbxactive_opts zao = {.server = a.c.zabbix_active,
-                              .host = a.c.zabbix_host,
-                              .interval_ms = a.c.zabbix_active_interval_ms,
-                              .items = a.c.zabbix_active_items};
-        if (zbxactive_start(a.e, &zao, &a.za, err, sizeof(err)) < 0) {
+        zbxpush_opts zao = {.server = a.c.zabbix_active,
+                            .host = a.c.zabbix_host,
+                            .interval_ms = a.c.zabbix_active_interval_ms,
+                            .items = a.c.zabbix_active_items};
+        if (zbxpush_start(&a.zsrc, &zao, &a.za, err, sizeof(err)) < 0) {
             log_error("agent", "%s", err);
             goto out;
         }
@@ -394,7 +396,7 @@ out:
         httpd_stop(h);
     web_free(a.web);
     zbx_stop(zs);
-    zbxactive_stop(a.za);
+    zbxpush_stop(a.za);
     svcmon_stop(sm);
     lpipe_stop(a.lp);
     dt_stop(dt);

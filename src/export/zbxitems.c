@@ -1,13 +1,26 @@
-/* zbxitems: berth's Zabbix item keys over the store. See zbxitems.h. */
+/*
+ * zbxitems: berth's Zabbix item keys over the store. See zbxitems.h.
+ *
+ * Containers are found by name in two places with two rules today, each in
+ * one small function so that the shared matcher (one lookup for every
+ * front end) can replace them in one edit: live_by_name for the container
+ * and service items (running containers, Docker name or short id), and
+ * known_by_name for the disk items (any container Docker knows, by its
+ * Docker name).
+ */
 #include "export/zbxitems.h"
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "disk/tracker.h"
-#include "metrics/store.h"
+
+#ifndef BERTH_VERSION
+#define BERTH_VERSION "0.0.0"
+#endif
 
 static int live(const st_entry *en)
 {
@@ -87,7 +100,8 @@ static void volumes_lld(store *st, buf *out)
     put_json(out, a);
 }
 
-static st_entry *by_name(store *st, const char *name)
+/* The live container answering to name (container and service items). */
+static st_entry *live_by_name(store *st, const char *name)
 {
     for (size_t i = 0; i < st->n; i++)
         if (live(st->v[i]) && strcmp(st_name(st->v[i]), name) == 0)
@@ -174,9 +188,9 @@ static int ctr_disk_value(const dt_ctr *c, const char *item, buf *out)
 
 const char *const zbxitems_disk_items[] = {"writable", "volumes", "logs", "total", "growth", NULL};
 
-int zbxitems_disk_value(engine *e, const st_entry *en, const char *item, buf *out)
+int zbxitems_disk_value(const zbxitems_src *src, const st_entry *en, const char *item, buf *out)
 {
-    dt_tracker *t = engine_disk(e);
+    dt_tracker *t = src->disk;
     if (!t)
         return -ENOENT;
     dt_lock(t);
@@ -189,9 +203,18 @@ int zbxitems_disk_value(engine *e, const st_entry *en, const char *item, buf *ou
 /* ---- disk items (disk/tracker.h): berth.container.disk.*[NAME], berth.disk.* ----
  * Any container Docker knows (stopped ones use disk too), by name. Store
  * locked by the caller; the tracker's lock is taken after it. */
-static int disk_item(engine *e, store *st, const zbx_key *key, buf *out)
+/* Any container Docker knows, running or not, by its Docker name (disk
+ * items). */
+static const st_entry *known_by_name(const store *st, const char *name)
 {
-    dt_tracker *t = engine_disk(e);
+    for (size_t i = 0; i < st->n; i++)
+        if (st->v[i]->has_meta && strcmp(st->v[i]->meta.name, name) == 0)
+            return st->v[i];
+    return NULL;
+}
+
+static int disk_item(dt_tracker *t, store *st, const zbx_key *key, buf *out)
+{
     const char *item = key->name + 21; /* after "berth.container.disk." */
     int rc = 0;
     if (!t) {
@@ -205,10 +228,7 @@ static int disk_item(engine *e, store *st, const zbx_key *key, buf *out)
         buf_put_u64(out, s.images_alloc);
         goto out;
     }
-    const st_entry *en = NULL;
-    for (size_t i = 0; key->nparams >= 1 && i < st->n && !en; i++)
-        if (st->v[i]->has_meta && strcmp(st->v[i]->meta.name, key->params[0]) == 0)
-            en = st->v[i];
+    const st_entry *en = key->nparams >= 1 ? known_by_name(st, key->params[0]) : NULL;
     const dt_ctr *c = en ? dt_find(t, en->id) : NULL;
     if (key->nparams < 1 || !key->params[0][0]) {
         buf_puts(out, "Invalid first parameter: a container name is required.");
@@ -239,10 +259,9 @@ out:
     return rc;
 }
 
-int zbxitems_get(const zbx_key *key, buf *out, void *arg)
+static int get(const zbxitems_src *src, const zbx_key *key, buf *out)
 {
-    engine *e = arg;
-    store *st = engine_store(e);
+    store *st = src->st;
     const char *k = key->name;
     int rc = 0;
     st_lock(st);
@@ -259,10 +278,10 @@ int zbxitems_get(const zbx_key *key, buf *out, void *arg)
         buf_put_u64(out, n);
     } else if (strncmp(k, "berth.container.disk.", 21) == 0 ||
                strcmp(k, "berth.disk.images") == 0) {
-        rc = disk_item(e, st, key, out);
+        rc = disk_item(src->disk, st, key, out);
     } else if (strncmp(k, "berth.container.", 16) == 0 || strncmp(k, "berth.service.", 14) == 0) {
         int svc = k[6] == 's';
-        st_entry *en = key->nparams >= 1 ? by_name(st, key->params[0]) : NULL;
+        st_entry *en = key->nparams >= 1 ? live_by_name(st, key->params[0]) : NULL;
         if (key->nparams < 1 || !key->params[0][0]) {
             buf_puts(out, "Invalid first parameter: a container name is required.");
             rc = -EINVAL;
@@ -298,4 +317,165 @@ int zbxitems_get(const zbx_key *key, buf *out, void *arg)
         buf_puts(out, "Unsupported item key.");
     }
     return rc;
+}
+
+int zbxitems_get(const zbx_key *key, buf *out, void *arg)
+{
+    return get(arg, key, out);
+}
+
+/* ---- active mode: every selected item at once -------------------------- */
+
+int zbxitems_selected(const char *items, const char *name)
+{
+    if (!items || !*items)
+        return 1;
+    size_t nl = strlen(name);
+    for (const char *p = items; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *end = p;
+        while (*end && *end != ',')
+            end++;
+        const char *e = end;
+        while (e > p && e[-1] == ' ')
+            e--;
+        size_t len = (size_t)(e - p);
+        if (len > 0 && p[len - 1] == '*') {
+            if (nl >= len - 1 && strncmp(name, p, len - 1) == 0)
+                return 1;
+        } else if (len > 0 && len == nl && strncmp(name, p, len) == 0) {
+            return 1;
+        }
+        p = end;
+    }
+    return 0;
+}
+
+typedef struct collector {
+    zbx_sbatch *b;
+    const char *host;
+    size_t hostlen;
+    int64_t clock;
+    long ns;
+    size_t n;
+    void (*full)(zbx_sbatch *b, void *arg);
+    void *arg;
+} collector;
+
+static void put(collector *c, const char *key, size_t keylen, const char *val, size_t vlen)
+{
+    if (zbx_sbatch_add(c->b, c->host, c->hostlen, key, keylen, val, vlen, c->clock, c->ns) ==
+        -E2BIG) {
+        c->full(c->b, c->arg);
+        zbx_sbatch_init(c->b);
+        if (zbx_sbatch_add(c->b, c->host, c->hostlen, key, keylen, val, vlen, c->clock, c->ns) < 0)
+            return; /* one value larger than a frame: cannot be sent */
+    }
+    c->n++;
+}
+
+size_t zbxitems_collect(const zbxitems_src *src, const char *host, const char *items, int64_t clock,
+                        long ns, zbx_sbatch *b, void (*full)(zbx_sbatch *b, void *arg), void *arg)
+{
+    collector c = {b, host, strlen(host), clock, ns, 0, full, arg};
+    buf key = BUF_INIT, val = BUF_INIT;
+
+    if (zbxitems_selected(items, "agent.ping"))
+        put(&c, "agent.ping", 10, "1", 1);
+    if (zbxitems_selected(items, "agent.version"))
+        put(&c, "agent.version", 13, BERTH_VERSION, strlen(BERTH_VERSION));
+
+    /* discovery (and the host's image layers): answered as the passive
+     * listener answers them, which takes the lock itself */
+    static const char *const lld[] = {"berth.containers.discovery", "berth.services.discovery",
+                                      "berth.volumes.discovery", "berth.disk.images"};
+    zbx_key *k = calloc(1, sizeof(*k)); /* 33 KiB: not on this thread's stack */
+    for (size_t i = 0; k && i < sizeof(lld) / sizeof(lld[0]); i++) {
+        if (!zbxitems_selected(items, lld[i]))
+            continue;
+        snprintf(k->name, sizeof(k->name), "%s", lld[i]);
+        k->nparams = 0;
+        buf_reset(&val);
+        if (get(src, k, &val) == 0)
+            put(&c, lld[i], strlen(lld[i]), val.data ? val.data : "", val.len);
+    }
+    free(k);
+
+    store *st = src->st;
+    st_lock(st);
+    size_t nlive = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        st_entry *en = st->v[i];
+        if (!live(en))
+            continue;
+        nlive++;
+        const char *name = st_name(en);
+        for (size_t j = 0; zbxitems_container_items[j]; j++) {
+            const char *item = zbxitems_container_items[j];
+            buf_reset(&key);
+            buf_append(&key, "berth.container.", 16);
+            buf_puts(&key, item);
+            if (!zbxitems_selected(items, key.data))
+                continue;
+            buf_reset(&val);
+            if (container_item(en, item, st->host.mem_total, &val) != 0)
+                continue;
+            buf_putc(&key, '[');
+            zbx_key_param(&key, name);
+            buf_putc(&key, ']');
+            put(&c, key.data, key.len, val.data ? val.data : "", val.len);
+        }
+        for (size_t j = 0; zbxitems_disk_items[j]; j++) {
+            buf_reset(&key);
+            buf_puts(&key, "berth.container.disk.");
+            buf_puts(&key, zbxitems_disk_items[j]);
+            if (!zbxitems_selected(items, key.data))
+                continue;
+            buf_reset(&val);
+            if (zbxitems_disk_value(src, en, zbxitems_disk_items[j], &val) != 0)
+                continue;
+            buf_putc(&key, '[');
+            zbx_key_param(&key, name);
+            buf_putc(&key, ']');
+            put(&c, key.data, key.len, val.data ? val.data : "", val.len);
+        }
+        int want_up = zbxitems_selected(items, "berth.service.up");
+        int want_lat = zbxitems_selected(items, "berth.service.latency");
+        for (size_t s = 0; s < en->n_svcs && (want_up || want_lat); s++) {
+            const st_service *sv = &en->svcs[s];
+            /* one value per port and protocol, as the services LLD lists them:
+             * the first entry answers, as berth.service.up does */
+            int dup = 0;
+            for (size_t t = 0; t < s && !dup; t++)
+                dup = en->svcs[t].port == sv->port && en->svcs[t].proto == sv->proto;
+            if (dup)
+                continue;
+            for (int which = 0; which < 2; which++) {
+                if (!(which == 0 ? want_up : want_lat))
+                    continue;
+                buf_reset(&key);
+                buf_puts(&key, which == 0 ? "berth.service.up[" : "berth.service.latency[");
+                zbx_key_param(&key, name);
+                buf_putc(&key, ',');
+                buf_put_u64(&key, (unsigned)sv->port);
+                buf_puts(&key, sv->proto == 2 ? ",udp]" : ",tcp]");
+                buf_reset(&val);
+                if (which == 0)
+                    buf_putc(&val, !sv->probed || sv->up ? '1' : '0');
+                else
+                    buf_printf(&val, "%.6f", sv->latency_s);
+                put(&c, key.data, key.len, val.data, val.len);
+            }
+        }
+    }
+    st_unlock(st);
+    if (zbxitems_selected(items, "berth.containers.count")) {
+        buf_reset(&val);
+        buf_put_u64(&val, nlive);
+        put(&c, "berth.containers.count", 22, val.data, val.len);
+    }
+    buf_free(&key);
+    buf_free(&val);
+    return c.n;
 }

@@ -1,6 +1,10 @@
 /*
- * zbxitems: berth's Zabbix item keys, answered from the store for the
- * Zabbix passive-check listener (zabbix/zbx.h). Items name containers by
+ * zbxitems: berth's Zabbix item keys, answered from the store: one key for
+ * the Zabbix passive-check listener (zabbix/zbx.h, zbxitems_get), every
+ * selected key at once for active mode (agent/zbxpush.c, zbxitems_collect).
+ * It renders store -> item values as export/prom.c renders store -> metrics,
+ * and takes data (zbxitems_src), not the engine, so it is unit-tested on a
+ * fixture store (tests/unit/test_zbxitems.c). Items name containers by
  * name, not id, so their history survives re-creation (docker compose up,
  * swarm updates) as long as the name stays.
  *
@@ -44,17 +48,28 @@
 #ifndef BERTH_ZBXITEMS_H
 #define BERTH_ZBXITEMS_H
 
-#include "core/engine.h"
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metrics/store.h"
 #include "util/buf.h"
+#include "zabbix/sender.h"
 #include "zabbix/zbx.h"
 
-/* A zbx_item_cb; arg is the engine. */
+struct dt_tracker;
+
+/* What the items read, borrowed: both outlive every call. */
+typedef struct zbxitems_src {
+    store *st;               /* locked by the functions below themselves */
+    struct dt_tracker *disk; /* disk/tracker.h; NULL when disk tracking is off */
+} zbxitems_src;
+
+/* A zbx_item_cb; arg is a const zbxitems_src *. */
 int zbxitems_get(const zbx_key *key, buf *out, void *arg);
 
-/* For active mode (core/zbxactive.c): the <item> names of every
- * berth.container.<item>[NAME] key, NULL-terminated, and the value of one
- * for a live entry (the caller holds the store lock). Returns 0 or
- * -ENOTSUP. */
+/* For active mode: the <item> names of every berth.container.<item>[NAME]
+ * key, NULL-terminated, and the value of one for a live entry (the caller
+ * holds the store lock). Returns 0 or -ENOTSUP. */
 extern const char *const zbxitems_container_items[];
 int zbxitems_container_value(st_entry *en, const char *item, uint64_t host_mem, buf *out);
 
@@ -62,6 +77,27 @@ int zbxitems_container_value(st_entry *en, const char *item, uint64_t host_mem, 
 extern const char *const zbxitems_disk_items[];
 /* The disk figure item of en (store locked by the caller): 0, -ENOENT when
  * disk tracking is off, -EAGAIN while the container is being counted. */
-int zbxitems_disk_value(engine *e, const st_entry *en, const char *item, buf *out);
+int zbxitems_disk_value(const zbxitems_src *src, const st_entry *en, const char *item, buf *out);
+
+/*
+ * Is the item key name (no parameters) selected by items? items is a
+ * comma-separated list of key names, each possibly ending in '*' (a prefix):
+ * "berth.container.memory*,berth.service.*". NULL, "" and "*" select all.
+ * Spaces around entries are ignored.
+ */
+int zbxitems_selected(const char *items, const char *name);
+
+/*
+ * Active mode's collection: appends to b the current value of every selected
+ * item (agent.ping, agent.version, the discovery keys, berth.disk.images,
+ * every berth.container.<item>[NAME] and berth.service.*[NAME,PORT,PROTO]
+ * of every live container, berth.containers.count) for Zabbix host `host`,
+ * stamped clock/ns. Takes the store lock itself. b is left unfinished (see
+ * zbx_sbatch_frame). When b fills up (ZBX_SENDER_MAX_FRAME), it is handed to
+ * full(b, arg), which takes ownership, and b is started again. Returns the
+ * number of values appended in all.
+ */
+size_t zbxitems_collect(const zbxitems_src *src, const char *host, const char *items, int64_t clock,
+                        long ns, zbx_sbatch *b, void (*full)(zbx_sbatch *b, void *arg), void *arg);
 
 #endif

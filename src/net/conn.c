@@ -33,22 +33,45 @@ struct conn {
     SSL *ssl;
     int fd;
     unsigned long connects;
+    int cancel_fd;       /* -1, or readable means "stop waiting" (conn_set_cancel) */
+    int64_t deadline_ms; /* 0, or a CLOCK_MONOTONIC bound on every wait */
 };
 
-/* Waits until fd is ready for ev or the deadline passes: 0 or -ETIMEDOUT. */
-static int wait_fd(int fd, short ev, int64_t deadline)
+/* Waits until fd is ready for ev, the deadline passes (-ETIMEDOUT) or the
+ * cancel descriptor becomes readable (-ECANCELED; cancel_fd < 0: none). */
+static int wait_fd(int fd, short ev, int64_t deadline, int cancel_fd)
 {
     for (;;) {
         int64_t left = deadline - clock_mono_ms();
         if (left <= 0)
             return -ETIMEDOUT;
-        struct pollfd p = {.fd = fd, .events = ev};
-        int rc = poll(&p, 1, (int)left);
+        struct pollfd p[2] = {{.fd = fd, .events = ev}, {.fd = cancel_fd, .events = POLLIN}};
+        int rc = poll(p, cancel_fd >= 0 ? 2 : 1, (int)left);
+        if (rc > 0 && cancel_fd >= 0 && p[1].revents)
+            return -ECANCELED;
         if (rc > 0)
             return 0;
         if (rc < 0 && errno != EINTR)
             return -errno;
     }
+}
+
+/* The bound of one operation: the timeout from now, or the caller's
+ * deadline when that comes first. */
+static int64_t op_deadline(const conn *n)
+{
+    int64_t d = clock_mono_ms() + n->timeout_ms;
+    return n->deadline_ms > 0 && n->deadline_ms < d ? n->deadline_ms : d;
+}
+
+void conn_set_deadline(conn *n, int64_t mono_ms)
+{
+    n->deadline_ms = mono_ms;
+}
+
+void conn_set_cancel(conn *n, int fd)
+{
+    n->cancel_fd = fd;
 }
 
 static void tls_errstr(char *err, size_t errlen, const char *what)
@@ -67,6 +90,7 @@ int conn_new(const conn_opts *o, conn **out, char *err, size_t errlen)
     if (!n)
         return -ENOMEM;
     n->fd = -1;
+    n->cancel_fd = -1;
     snprintf(n->host, sizeof(n->host), "%s", o->host);
     snprintf(n->port, sizeof(n->port), "%s", o->port);
     n->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 10000;
@@ -125,7 +149,7 @@ static void close_gracefully(conn *n)
     shutdown(n->fd, SHUT_WR);
     int64_t deadline = clock_mono_ms() + 1000;
     char tmp[4096];
-    while (wait_fd(n->fd, POLLIN, deadline) == 0) {
+    while (wait_fd(n->fd, POLLIN, deadline, -1) == 0) {
         ssize_t r = recv(n->fd, tmp, sizeof(tmp), MSG_DONTWAIT);
         if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
             break;
@@ -187,13 +211,15 @@ static int tcp_connect(conn *n, int64_t deadline, char *err, size_t errlen)
                 close(fd);
                 continue;
             }
-            rc = wait_fd(fd, POLLOUT, deadline);
+            rc = wait_fd(fd, POLLOUT, deadline, n->cancel_fd);
             int soerr = 0;
             socklen_t sl = sizeof(soerr);
             if (rc == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr)
                 rc = -soerr;
             if (rc < 0) {
                 close(fd);
+                if (rc == -ECANCELED)
+                    break; /* asked to stop: no next address */
                 continue;
             }
         }
@@ -242,7 +268,7 @@ static int tls_handshake(conn *n, int64_t deadline, char *err, size_t errlen)
                 tls_errstr(err, errlen, "tls handshake");
             return -EPROTO;
         }
-        int w = wait_fd(n->fd, ev, deadline);
+        int w = wait_fd(n->fd, ev, deadline, n->cancel_fd);
         if (w < 0) {
             snprintf(err, errlen, "tls handshake with %s: timeout", n->host);
             return w;
@@ -289,7 +315,7 @@ int conn_ready(conn *n, char *err, size_t errlen)
     if (n->fd >= 0 && drain(n) == 0)
         return 0;
     conn_close(n);
-    int64_t deadline = clock_mono_ms() + n->timeout_ms;
+    int64_t deadline = op_deadline(n);
     int rc = tcp_connect(n, deadline, err, errlen);
     if (rc == 0 && n->tls)
         rc = tls_handshake(n, deadline, err, errlen);
@@ -304,7 +330,7 @@ int conn_ready(conn *n, char *err, size_t errlen)
 int conn_write(conn *n, const void *p, size_t len, char *err, size_t errlen)
 {
     const char *s = p;
-    int64_t deadline = clock_mono_ms() + n->timeout_ms;
+    int64_t deadline = op_deadline(n);
     if (n->fd < 0) {
         snprintf(err, errlen, "not connected");
         return -ENOTCONN;
@@ -341,7 +367,7 @@ int conn_write(conn *n, const void *p, size_t len, char *err, size_t errlen)
                 return -e;
             }
         }
-        int w = wait_fd(n->fd, ev, deadline);
+        int w = wait_fd(n->fd, ev, deadline, n->cancel_fd);
         if (w < 0) {
             snprintf(err, errlen, "send to %s:%s: timed out after %d ms", n->host, n->port,
                      n->timeout_ms);
@@ -354,7 +380,7 @@ int conn_write(conn *n, const void *p, size_t len, char *err, size_t errlen)
 
 long conn_read(conn *n, void *p, size_t cap, char *err, size_t errlen)
 {
-    int64_t deadline = clock_mono_ms() + n->timeout_ms;
+    int64_t deadline = op_deadline(n);
     if (n->fd < 0) {
         snprintf(err, errlen, "not connected");
         return -ENOTCONN;
@@ -390,7 +416,7 @@ long conn_read(conn *n, void *p, size_t cap, char *err, size_t errlen)
                 return -e;
             }
         }
-        int w = wait_fd(n->fd, ev, deadline);
+        int w = wait_fd(n->fd, ev, deadline, n->cancel_fd);
         if (w < 0) {
             snprintf(err, errlen, "no reply from %s:%s within %d ms", n->host, n->port,
                      n->timeout_ms);

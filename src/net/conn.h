@@ -18,6 +18,7 @@
 #define BERTH_NET_CONN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct conn conn;
 
@@ -44,6 +45,13 @@ int conn_write(conn *n, const void *p, size_t len, char *err, size_t errlen);
 long conn_read(conn *n, void *p, size_t cap, char *err, size_t errlen);
 /* Closes the connection (the next conn_ready reconnects). */
 void conn_close(conn *n);
+/* For request/reply users (Zabbix active mode): bounds every following
+ * connect, write and read by one CLOCK_MONOTONIC deadline (clock_mono_ms) as
+ * well as by the timeout; 0 removes it. */
+void conn_set_deadline(conn *n, int64_t mono_ms);
+/* Every wait also returns -ECANCELED when fd becomes readable (an eventfd
+ * a stopping thread writes); -1 (the default) for none. */
+void conn_set_cancel(conn *n, int fd);
 /* How many connections were made so far (for tests and logs). */
 unsigned long conn_connects(const conn *n);
 

@@ -1,9 +1,9 @@
 /*
- * test_zbxactive: the pure parts of Zabbix active mode (core/zbxactive.c):
- * which keys zabbix_active_items selects, and which server addresses are
- * accepted (checked before the thread touches the engine, so no engine is
- * needed). The loop itself is driven end to end against a strict receiver
- * in tests/integration/test_services.sh (t_zabbix_active_*).
+ * test_zbxactive: the pure parts of Zabbix active mode (agent/zbxpush.c,
+ * zabbix/active.c, export/zbxitems.c): which keys zabbix_active_items
+ * selects, and which server addresses are accepted (checked before the
+ * thread touches the store, so no store is needed). The loop itself is driven end to end against a
+ * strict receiver in tests/integration/test_services.sh (t_zabbix_active_*).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -14,26 +14,26 @@
 
 #include <cmocka.h>
 
-#include "core/zbxactive.h"
+#include "agent/zbxpush.h"
 #include "util/config.h"
 
 static void t_selected(void **st)
 {
     (void)st;
-    assert_true(zbxactive_selected(NULL, "agent.ping"));
-    assert_true(zbxactive_selected("", "berth.container.cpu"));
+    assert_true(zbxitems_selected(NULL, "agent.ping"));
+    assert_true(zbxitems_selected("", "berth.container.cpu"));
     const char *l = " agent.ping, berth.container.memory* ,berth.service.up,,";
-    assert_true(zbxactive_selected(l, "agent.ping"));
-    assert_true(zbxactive_selected(l, "berth.container.memory"));
-    assert_true(zbxactive_selected(l, "berth.container.memory.limit"));
-    assert_true(zbxactive_selected(l, "berth.service.up"));
-    assert_false(zbxactive_selected(l, "berth.service.latency"));
-    assert_false(zbxactive_selected(l, "berth.container.cpu"));
-    assert_false(zbxactive_selected(l, "agent.pin"));   /* no prefix without '*' */
-    assert_false(zbxactive_selected(l, "agent.ping2")); /* nor a longer name */
-    assert_true(zbxactive_selected("*", "anything"));
-    assert_true(zbxactive_selected("berth.*", "berth.volumes.discovery"));
-    assert_false(zbxactive_selected("berth.*", "agent.version"));
+    assert_true(zbxitems_selected(l, "agent.ping"));
+    assert_true(zbxitems_selected(l, "berth.container.memory"));
+    assert_true(zbxitems_selected(l, "berth.container.memory.limit"));
+    assert_true(zbxitems_selected(l, "berth.service.up"));
+    assert_false(zbxitems_selected(l, "berth.service.latency"));
+    assert_false(zbxitems_selected(l, "berth.container.cpu"));
+    assert_false(zbxitems_selected(l, "agent.pin"));   /* no prefix without '*' */
+    assert_false(zbxitems_selected(l, "agent.ping2")); /* nor a longer name */
+    assert_true(zbxitems_selected("*", "anything"));
+    assert_true(zbxitems_selected("berth.*", "berth.volumes.discovery"));
+    assert_false(zbxitems_selected("berth.*", "agent.version"));
 }
 
 static void t_server_addresses(void **st)
@@ -43,9 +43,9 @@ static void t_server_addresses(void **st)
                                 "[::1", "[::1]x", "[::1]:", "[]:10051",   "host:10051x"};
     char err[256];
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        zbxactive *a = (zbxactive *)1;
-        zbxactive_opts o = {.server = bad[i]};
-        assert_int_equal(zbxactive_start(NULL, &o, &a, err, sizeof(err)), -EINVAL);
+        zbxpush *a = (zbxpush *)1;
+        zbxpush_opts o = {.server = bad[i]};
+        assert_int_equal(zbxpush_start(NULL, &o, &a, err, sizeof(err)), -EINVAL);
         assert_null(a);
         assert_non_null(strstr(err, "zabbix_active"));
     }
@@ -53,18 +53,18 @@ static void t_server_addresses(void **st)
     static const char *good[] = {"127.0.0.1", "127.0.0.1:10051", "[::1]:10051", "::1",
                                  "zabbix.example.org:10051"};
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-        zbxactive *a = NULL;
-        zbxactive_opts o = {.server = good[i], .interval_ms = 3600000, .host = "h"};
-        assert_int_equal(zbxactive_start(NULL, &o, &a, err, sizeof(err)), 0);
-        zbxactive_stats s;
-        zbxactive_get_stats(a, &s);
+        zbxpush *a = NULL;
+        zbxpush_opts o = {.server = good[i], .interval_ms = 3600000, .host = "h"};
+        assert_int_equal(zbxpush_start(NULL, &o, &a, err, sizeof(err)), 0);
+        zbx_active_stats s;
+        zbxpush_get_stats(a, &s);
         assert_int_equal(s.batches_sent, 0);
         buf b = BUF_INIT;
-        zbxactive_render_prom(a, &b);
+        zbxpush_render_prom(a, &b);
         assert_non_null(strstr(b.data, "\nberth_zabbix_active_up 0\n"));
         assert_non_null(strstr(b.data, "# TYPE berth_zabbix_active_values_failed_total counter"));
         buf_free(&b);
-        zbxactive_stop(a);
+        zbxpush_stop(a);
     }
 }
 
