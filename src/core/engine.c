@@ -21,6 +21,7 @@
 
 #include "docker/docker.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 /* Limits are read when a cgroup is found, at once after a Docker "update"
  * event (docker update is how they change), and every SPEC_EVERY cycles as a
@@ -142,9 +143,7 @@ static int on_found(const cg_found *f, void *arg)
     found_list *l = arg;
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 256;
-        cg_found *v = realloc(l->v, cap * sizeof(*v));
-        if (!v)
-            abort();
+        cg_found *v = xrealloc(l->v, cap * sizeof(*v));
         l->v = v;
         l->cap = cap;
     }

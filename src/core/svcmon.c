@@ -14,6 +14,7 @@
 #include "procs/passwd.h"
 #include "services/svc.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 #define MAX_PIDS 4096
 
@@ -282,10 +283,8 @@ int svcmon_start(engine *e, const svcmon_opts *o, svcmon **out, char *err, size_
     m->o = *o;
     if (m->o.interval_ms <= 0)
         m->o.interval_ms = 10000;
-    m->probe_http = strdup(o->probe_http ? o->probe_http : "");
-    m->probe_ignore = strdup(o->probe_ignore ? o->probe_ignore : "");
-    if (!m->probe_http || !m->probe_ignore)
-        abort();
+    m->probe_http = xstrdup(o->probe_http ? o->probe_http : "");
+    m->probe_ignore = xstrdup(o->probe_ignore ? o->probe_ignore : "");
     m->o.probe_http = m->probe_http;
     m->o.probe_ignore = m->probe_ignore;
     pthread_mutex_init(&m->lock, NULL);

@@ -12,6 +12,7 @@
  * limited to labels, which are freed on every error path.
  */
 #include "docker/docker.h"
+#include "util/xalloc.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -288,9 +289,7 @@ int dk_parse_list(const char *buf, size_t len, bmeta **out, size_t *n)
     if (cnt > DK_MAX_LIST)
         goto out;
     if (cnt > 0) {
-        v = calloc(cnt, sizeof(*v));
-        if (!v)
-            abort(); /* the same policy as buf.h: small, bounded, fatal */
+        v = xcalloc(cnt, sizeof(*v)); /* small, bounded: util/xalloc.h */
     }
     for (size_t i = 0; i < cnt; i++) {
         const json_t *c = json_array_get(root, i);
@@ -429,8 +428,8 @@ int dk_parse_inspect(const char *buf, size_t len, bmeta *out)
     set_str(out->graph_driver, sizeof(out->graph_driver), gd, "Name");
     set_str(out->upper_dir, sizeof(out->upper_dir), json_object_get(gd, "Data"), "UpperDir");
     const char *lower = get_str(json_object_get(gd, "Data"), "LowerDir");
-    if (lower && !(out->lower_dir = strdup(lower)))
-        abort();
+    if (lower)
+        out->lower_dir = xstrdup(lower);
     set_str(out->log_path, sizeof(out->log_path), root, "LogPath");
 
     const json_t *state = json_object_get(root, "State");

@@ -1,5 +1,6 @@
 /* store: the agent's in-memory container table. See store.h. */
 #include "metrics/store.h"
+#include "util/xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,9 +8,7 @@
 
 store *st_new(int64_t history_ms)
 {
-    store *s = calloc(1, sizeof(*s));
-    if (!s)
-        abort();
+    store *s = xcalloc(1, sizeof(*s));
     pthread_mutex_init(&s->lock, NULL);
     s->history_ms = history_ms;
     return s;
@@ -68,15 +67,11 @@ st_entry *st_get_or_add(store *s, const char *id)
     size_t at = (size_t)(-i - 1);
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 64;
-        st_entry **v = realloc(s->v, cap * sizeof(*v));
-        if (!v)
-            abort();
+        st_entry **v = xrealloc(s->v, cap * sizeof(*v));
         s->v = v;
         s->cap = cap;
     }
-    st_entry *e = calloc(1, sizeof(*e));
-    if (!e)
-        abort();
+    st_entry *e = xcalloc(1, sizeof(*e));
     snprintf(e->id, sizeof(e->id), "%s", id);
     snprintf(e->short_id, sizeof(e->short_id), "%.12s", id);
     memmove(s->v + at + 1, s->v + at, (s->n - at) * sizeof(*s->v));
@@ -203,9 +198,7 @@ void st_set_services(st_entry *e, const st_service *svcs, size_t n, size_t cap)
     for (size_t j = 0; j < e->n_svcs; j++)
         gone += e->svcs[j].probed && !svc_listed(&e->svcs[j], svcs, n);
     size_t total = n + gone > cap ? cap : n + gone; /* listening ones first */
-    st_service *v = total ? malloc(total * sizeof(*v)) : NULL;
-    if (total && !v)
-        abort();
+    st_service *v = total ? xmalloc(total * sizeof(*v)) : NULL;
     size_t w = 0;
     for (size_t i = 0; i < n && w < total; i++) {
         v[w] = svcs[i];

@@ -1,5 +1,6 @@
 /* sample: helpers for the shared data model. See sample.h. */
 #include "model/sample.h"
+#include "util/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +25,8 @@ void bmeta_copy(bmeta *dst, const bmeta *src)
     dst->mounts = NULL;
     dst->n_mounts = 0;
     dst->lower_dir = NULL;
-    if (src->lower_dir && !(dst->lower_dir = strdup(src->lower_dir)))
-        abort();
+    if (src->lower_dir)
+        dst->lower_dir = xstrdup(src->lower_dir);
     for (size_t i = 0; i < src->n_labels; i++)
         bmeta_add_label(dst, src->labels[2 * i], src->labels[2 * i + 1]);
     for (size_t i = 0; i < src->n_mounts; i++)
@@ -45,30 +46,22 @@ const char *bmeta_label(const bmeta *m, const char *key)
 
 void bmeta_add_label(bmeta *m, const char *key, const char *value)
 {
-    char **l = realloc(m->labels, (m->n_labels + 1) * 2 * sizeof(char *));
-    if (!l)
-        abort();
+    char **l = xrealloc(m->labels, (m->n_labels + 1) * 2 * sizeof(char *));
     m->labels = l;
-    l[2 * m->n_labels] = strdup(key);
-    l[2 * m->n_labels + 1] = strdup(value);
-    if (!l[2 * m->n_labels] || !l[2 * m->n_labels + 1])
-        abort();
+    l[2 * m->n_labels] = xstrdup(key);
+    l[2 * m->n_labels + 1] = xstrdup(value);
     m->n_labels++;
 }
 
 void bmeta_add_mount(bmeta *m, const char *type, const char *name, const char *dest,
                      const char *source)
 {
-    char **v = realloc(m->mounts, (m->n_mounts + 1) * BM_MOUNT_FIELDS * sizeof(char *));
-    if (!v)
-        abort();
+    char **v = xrealloc(m->mounts, (m->n_mounts + 1) * BM_MOUNT_FIELDS * sizeof(char *));
     m->mounts = v;
     const char *in[BM_MOUNT_FIELDS] = {type, name, dest, source};
     for (int i = 0; i < BM_MOUNT_FIELDS; i++) {
         char **slot = &v[BM_MOUNT_FIELDS * m->n_mounts + (size_t)i];
-        *slot = strdup(in[i] ? in[i] : "");
-        if (!*slot)
-            abort();
+        *slot = xstrdup(in[i] ? in[i] : "");
     }
     m->n_mounts++;
 }

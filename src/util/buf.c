@@ -1,5 +1,6 @@
 /* buf: growable NUL-terminated byte buffer. See buf.h. */
 #include "util/buf.h"
+#include "util/xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,9 +18,7 @@ void buf_reserve(buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need)
         cap *= 2;
-    char *p = realloc(b->data, cap);
-    if (!p)
-        abort();
+    char *p = xrealloc(b->data, cap);
     b->data = p;
     b->cap = cap;
 }

@@ -39,6 +39,7 @@
 #include "web/assets.h"
 #include "web/range.h"
 #include "web/sse.h"
+#include "util/xalloc.h"
 
 #define MOD        "web"
 #define MAX_HOSTIF 1024 /* host interfaces summed (one veth per container) */
@@ -723,9 +724,7 @@ static void logs_json(web *w, const char *key, const char *query, httpd_resp *re
             j--;
         first = j;
     }
-    msg = malloc(raw.len + 1);
-    if (!msg)
-        abort();
+    msg = xmalloc(raw.len + 1);
     buf_puts(&out, "{\"name\":");
     jsonw_str(&out, name, strlen(name));
     buf_puts(&out, ",\"lines\":[");

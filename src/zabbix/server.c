@@ -50,6 +50,7 @@
 
 #include <jansson.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 
 #ifndef BERTH_VERSION
@@ -122,13 +123,6 @@ struct zbx_server {
 };
 
 /* ---- small helpers ---------------------------------------------------- */
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void count(atomic_uint_least64_t *c)
 {
@@ -612,7 +606,7 @@ static void resume_accept(zbx_server *s)
     if (epoll_ctl(s->ep, EPOLL_CTL_ADD, s->lfd, &ev) == 0)
         s->accept_paused = 0;
     else
-        s->accept_resume = now_ms() + ACCEPT_PAUSE_MS;
+        s->accept_resume = (uint64_t)clock_mono_ms() + ACCEPT_PAUSE_MS;
 }
 
 static void do_accept(zbx_server *s)
@@ -631,7 +625,7 @@ static void do_accept(zbx_server *s)
             /* EMFILE, ENFILE, ENOBUFS, ENOMEM: the listener stays readable,
              * so stop polling it for a moment instead of spinning */
             log_warn(MOD, "accept: %s; not accepting for %u ms", strerror(e), ACCEPT_PAUSE_MS);
-            pause_accept(s, now_ms());
+            pause_accept(s, (uint64_t)clock_mono_ms());
             return;
         }
         peer_str(&ss, peer, sizeof(peer));
@@ -656,7 +650,7 @@ static void do_accept(zbx_server *s)
         }
         c->fd = fd;
         c->events = EPOLLIN;
-        c->deadline = now_ms() + (uint64_t)s->timeout_s * 1000u;
+        c->deadline = (uint64_t)clock_mono_ms() + (uint64_t)s->timeout_s * 1000u;
         snprintf(c->peer, sizeof(c->peer), "%s", peer);
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         if (epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
@@ -714,7 +708,7 @@ static void *loop(void *arg)
     struct epoll_event ev[MAX_EVENTS];
 
     for (;;) {
-        int timeout = expire(s, now_ms());
+        int timeout = expire(s, (uint64_t)clock_mono_ms());
         free_dead(s);
         int n = epoll_wait(s->ep, ev, MAX_EVENTS, timeout);
         if (n < 0) {
