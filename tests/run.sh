@@ -436,7 +436,8 @@ if [ ${#FILTERS[@]} -eq 0 ] && [ "$have_deps" = 1 ]; then
 	say "static checks"
 	mkdir -p "$OUT/lint"
 	for check in "clang-format:make format-check" \
-		"cppcheck:cppcheck --error-exitcode=1 --enable=warning,performance,portability --std=c11 -D_GNU_SOURCE -Isrc --inline-suppr -q src"; do
+		"cppcheck:cppcheck --error-exitcode=1 --enable=warning,performance,portability --std=c11 -D_GNU_SOURCE -Isrc --inline-suppr -q src" \
+		"layers:scripts/check-layers.sh"; do
 		if ${check#*:} >"$OUT/lint/${check%%:*}.log" 2>&1; then
 			pass "lint:${check%%:*}"
 		else
