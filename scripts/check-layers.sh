@@ -174,7 +174,9 @@ if [ -d "$BUILD/$SRC" ] && command -v nm >/dev/null; then
 	done)
 	nm_out=$({
 		# "obj: addr T sym" and "obj:  U sym" for every object at once
+		# shellcheck disable=SC2086 # one word per object
 		nm -A -g --defined-only $objs 2>/dev/null | awk '{ print "D", $1, $NF }'
+		# shellcheck disable=SC2086
 		nm -A -u $objs 2>/dev/null | awk '{ print "U", $1, $NF }'
 	} | awk -v build="$BUILD/" -v src="$SRC" '
 		{ f = $2; sub(/:.*$/, "", f); sub("^" build, "", f); sub(/\.o$/, ".c", f)
