@@ -64,12 +64,12 @@ struct zbxpush {
 
 /* ---- time ------------------------------------------------------------------ */
 
+/* Zabbix's clock and ns fields: the wall time split (util/clock.h). */
 static void wall(int64_t *clock, long *ns)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    *clock = (int64_t)ts.tv_sec;
-    *ns = ts.tv_nsec;
+    int64_t t = clock_wall_ns();
+    *clock = t / 1000000000;
+    *ns = (long)(t % 1000000000);
 }
 
 /* ---- the queue -------------------------------------------------------------- */
@@ -240,7 +240,7 @@ out:
 
 /* ---- lifecycle ------------------------------------------------------------- */
 
-static void free_active(zbxpush *a)
+static void free_push(zbxpush *a)
 {
     if (!a)
         return;
@@ -306,7 +306,7 @@ int zbxpush_start(const zbxitems_src *src, const zbxpush_opts *o, zbxpush **out,
     *out = a;
     return 0;
 fail:
-    free_active(a);
+    free_push(a);
     return rc;
 }
 
@@ -320,7 +320,7 @@ void zbxpush_stop(zbxpush *a)
             ;
         pthread_join(a->thread, NULL);
     }
-    free_active(a);
+    free_push(a);
 }
 
 void zbxpush_get_stats(zbxpush *a, zbx_active_stats *st)
