@@ -1,7 +1,11 @@
 /*
  * json_disk: the disk tracker's figures in the JSON API: /api/v1/disk (what
  * `berth df --json` prints, with the same field names) and the "disk" object
- * of each container in /api/v1/containers.
+ * of each container in /api/v1/containers. The one disk schema: berth df
+ * without an agent runs the tracker once and renders here too, with
+ * json_disk_opts.oneshot leaving out the fields its own walk never printed.
+ * From data (the tracker and the store); json_render_disk and json_add_disk
+ * are the engine-taking forms export.h declares.
  *
  * Totals reconcile with the host's view this way: writable layers + distinct
  * volumes and binds (a shared one once) + logs + distinct image layers is
