@@ -186,6 +186,19 @@ struct dt_tracker {
 
 /* ---- tree.c ---- */
 
+/* The explicit stack of the depth-first passes over a tree (trees may be
+ * deep: no recursion). Freed by the caller (free(s.v)). */
+typedef struct dt_stack {
+    dt_node **v;
+    size_t n, cap;
+} dt_stack;
+/* -ENOMEM leaves the stack as it was. */
+int dt_stack_push(dt_stack *s, dt_node *n);
+static inline dt_node *dt_stack_pop(dt_stack *s)
+{
+    return s->n ? s->v[--s->n] : NULL;
+}
+
 /* handle hash: fanotify directory handles -> nodes */
 void dt_hash_add(dt_tracker *t, dt_node *n);
 void dt_hash_del(dt_tracker *t, dt_node *n);

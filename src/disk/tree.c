@@ -249,26 +249,32 @@ static dt_node *node_new(dt_tracker *t, dt_root *r, dt_node *parent, const char 
     return n;
 }
 
+int dt_stack_push(dt_stack *s, dt_node *n)
+{
+    if (s->n == s->cap) {
+        size_t c = s->cap ? s->cap * 2 : 64;
+        dt_node **v = realloc(s->v, c * sizeof(*v));
+        if (!v)
+            return -ENOMEM;
+        s->v = v;
+        s->cap = c;
+    }
+    s->v[s->n++] = n;
+    return 0;
+}
+
 /* Frees n and its subtree (iteratively: trees may be deep). */
 void dt_node_free_tree(dt_tracker *t, dt_node *top)
 {
     if (!top)
         return;
-    dt_node **stack = NULL;
-    size_t sn = 0, sc = 0;
+    dt_stack st = {0};
     dt_node *n = top;
     for (;;) {
         if (n) {
-            for (uint32_t i = 0; i < n->nkids; i++) {
-                if (sn == sc) {
-                    sc = sc ? sc * 2 : 64;
-                    dt_node **s = realloc(stack, sc * sizeof(*s));
-                    if (!s)
-                        abort(); /* cannot free without memory: nothing sane left */
-                    stack = s;
-                }
-                stack[sn++] = n->kids[i];
-            }
+            for (uint32_t i = 0; i < n->nkids; i++)
+                if (dt_stack_push(&st, n->kids[i]) < 0)
+                    abort(); /* cannot free without memory: nothing sane left */
             q_del(t, n);
             dt_hash_del(t, n);
             fdc_drop_node(t, n);
@@ -280,11 +286,11 @@ void dt_node_free_tree(dt_tracker *t, dt_node *top)
             free(n->name);
             free(n);
         }
-        if (!sn)
+        if (!st.n)
             break;
-        n = stack[--sn];
+        n = dt_stack_pop(&st);
     }
-    free(stack);
+    free(st.v);
 }
 
 static int node_add_kid(dt_node *p, dt_node *k)
@@ -673,8 +679,7 @@ void dt_root_sum(dt_tracker *t, dt_root *r)
         ls.v = calloc(n, sizeof(*ls.v));
         ls.mask = n - 1;
     }
-    dt_node **stack = NULL;
-    size_t sn = 0, sc = 0;
+    dt_stack st = {0};
     dt_node *n = r->top;
     while (n) {
         f.alloc += n->self_alloc + n->alloc;
@@ -688,17 +693,10 @@ void dt_root_sum(dt_tracker *t, dt_root *r)
             f.apparent += l->apparent;
             f.files += l->reg;
         }
-        for (uint32_t i = 0; i < n->nkids; i++) {
-            if (sn == sc) {
-                sc = sc ? sc * 2 : 64;
-                dt_node **s = realloc(stack, sc * sizeof(*s));
-                if (!s)
-                    goto out; /* keep the old figures; retried next time */
-                stack = s;
-            }
-            stack[sn++] = n->kids[i];
-        }
-        n = sn ? stack[--sn] : NULL;
+        for (uint32_t i = 0; i < n->nkids; i++)
+            if (dt_stack_push(&st, n->kids[i]) < 0)
+                goto out; /* keep the old figures; retried next time */
+        n = dt_stack_pop(&st);
     }
     if (f.alloc != r->figs.alloc || f.apparent != r->figs.apparent || f.files != r->figs.files) {
         r->changed_ms = clock_wall_ms();
@@ -721,7 +719,7 @@ void dt_root_sum(dt_tracker *t, dt_root *r)
         ls.v = NULL;
     }
 out:
-    free(stack);
+    free(st.v);
     free(ls.v);
 }
 
@@ -729,24 +727,16 @@ out:
 void dt_root_queue_all(dt_tracker *t, dt_root *r)
 {
     log_debug("disk", "re-walking %s", r->label);
-    dt_node **stack = NULL;
-    size_t sn = 0, sc = 0;
-    for (dt_node *n = r->top; n; n = sn ? stack[--sn] : NULL) {
+    dt_stack st = {0};
+    for (dt_node *n = r->top; n; n = dt_stack_pop(&st)) {
         dt_q_push(t, n, 0);
-        for (uint32_t i = 0; i < n->nkids; i++) {
-            if (sn == sc) {
-                sc = sc ? sc * 2 : 64;
-                dt_node **s = realloc(stack, sc * sizeof(*s));
-                if (!s) {
-                    free(stack);
-                    return;
-                }
-                stack = s;
+        for (uint32_t i = 0; i < n->nkids; i++)
+            if (dt_stack_push(&st, n->kids[i]) < 0) {
+                free(st.v);
+                return;
             }
-            stack[sn++] = n->kids[i];
-        }
     }
-    free(stack);
+    free(st.v);
     t->st.full_walks++;
 }
 

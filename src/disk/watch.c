@@ -190,10 +190,9 @@ int dt_poll_root(dt_tracker *t, dt_root *r)
         struct stat sb;
         return lstat(r->path, &sb) == 0; /* came back: the caller walks it again */
     }
-    dt_node **stack = NULL;
-    size_t sn = 0, sc = 0;
+    dt_stack st = {0};
     char path[4096];
-    for (dt_node *n = r->top; n; n = sn ? stack[--sn] : NULL) {
+    for (dt_node *n = r->top; n; n = dt_stack_pop(&st)) {
         struct stat sb;
         if (!n->queued && dt_node_path(n, path, sizeof(path)) == 0) {
             t->st.stats++;
@@ -202,19 +201,12 @@ int dt_poll_root(dt_tracker *t, dt_root *r)
                 (int64_t)sb.st_ctim.tv_sec * 1000000000 + sb.st_ctim.tv_nsec != n->ctime_ns)
                 dt_q_push(t, n, 0);
         }
-        for (uint32_t i = 0; i < n->nkids; i++) {
-            if (sn == sc) {
-                sc = sc ? sc * 2 : 64;
-                dt_node **s = realloc(stack, sc * sizeof(*s));
-                if (!s) {
-                    free(stack);
-                    return 0;
-                }
-                stack = s;
+        for (uint32_t i = 0; i < n->nkids; i++)
+            if (dt_stack_push(&st, n->kids[i]) < 0) {
+                free(st.v);
+                return 0;
             }
-            stack[sn++] = n->kids[i];
-        }
     }
-    free(stack);
+    free(st.v);
     return 0;
 }
