@@ -29,6 +29,7 @@
 #include "core/svcmon.h"
 #include "agent/zbxpush.h"
 #include "export/zbxitems.h"
+#include "agent/disksync.h"
 #include "disk/tracker.h"
 #include "export/export.h"
 #include "net/httpd.h"
@@ -253,7 +254,7 @@ int cmd_agent(int argc, char **argv)
     svcmon *sm = NULL;
     zbx_server *zs = NULL;
     int only_logs = strcmp(a.c.only, "logs") == 0;
-    dt_tracker *dt = NULL;
+    disksync *dt = NULL;
     engine_opts eo = {.host_root = a.c.host_root,
                       .docker_host = a.c.docker_host[0] ? a.c.docker_host : NULL,
                       .use_docker = a.c.docker,
@@ -305,18 +306,18 @@ int cmd_agent(int argc, char **argv)
         /* writable layers without an overlay2 upper dir: the engine's SizeRw */
         dto.engine_size = a.c.docker;
         dto.docker_host = a.c.docker_host[0] ? a.c.docker_host : NULL;
-        if (dt_new(&dto, &dt, err, sizeof(err)) < 0) {
+        if (disksync_new(&dto, &dt, err, sizeof(err)) < 0) {
             log_error("agent", "disk tracker: %s", err);
             goto out;
         }
-        engine_set_disk(a.e, dt);
+        engine_set_disk(a.e, disksync_tracker(dt));
     }
     a.zsrc = (zbxitems_src){.st = engine_store(a.e), .disk = engine_disk(a.e)};
     if (engine_start(a.e, err, sizeof(err)) < 0) {
         log_error("agent", "%s", err);
         goto out;
     }
-    if (dt && dt_start(dt, engine_store(a.e), err, sizeof(err)) < 0) {
+    if (dt && disksync_start(dt, engine_store(a.e), err, sizeof(err)) < 0) {
         log_error("agent", "%s", err);
         goto out;
     }
@@ -399,9 +400,9 @@ out:
     zbxpush_stop(a.za);
     svcmon_stop(sm);
     lpipe_stop(a.lp);
-    dt_stop(dt);
+    disksync_stop(dt);
     engine_free(a.e); /* stops the engine's threads; dt is no longer read */
-    dt_free(dt);
+    disksync_free(dt);
     if (rc == 0)
         log_info("agent", "stopped");
     return rc;

@@ -1,5 +1,5 @@
 /*
- * berth df: disk used by each container, exactly, in one pass:
+ * berth df: disk used by each container, exactly:
  *   writable  the container's writable layer (overlay2 UpperDir from inspect;
  *             for other storage drivers the engine's SizeRw from
  *             GET /containers/{id}/json?size=1, apparent bytes as Docker
@@ -9,125 +9,48 @@
  *             and counted once in the total
  *   logs      its json-file / local log files, rotated ones included
  * Figures are allocated bytes as `du -B1 -x` reports them (hard links once,
- * no crossing into other filesystems, symlinks not followed), from the
- * disk/du walker. `docker system df -v` gets the same answer through the
- * daemon, locking containers while it walks.
+ * no crossing into other filesystems, symlinks not followed).
+ * `docker system df -v` gets the same answer through the daemon, locking
+ * containers while it walks.
  *
  * With a running agent (the default listen address, or --agent URL) the
  * figures come from its disk tracker (GET /api/v1/disk), which keeps them
  * current in the background: no walk at all, milliseconds. Without one (or
- * --no-agent, or an agent whose first walk is not done) one pass walks
- * everything here. Both produce the same JSON document, and one printer
- * shows it: containers, then images (each image's layers once), then a
- * total where shared volumes and shared layers count once, so it equals
- * du -s -B1 -x over the union of those directories.
+ * --no-agent, or an agent whose first walk is not done) the same tracker
+ * runs once here (disk/tracker.h: targets from one Docker container list,
+ * no change watching, stepped until nothing is queued) and the agent's
+ * renderer (export/json_disk.c) makes the document: one disk engine, one
+ * schema. One printer shows either: containers, then images (each image's
+ * layers once), then a total where shared volumes and shared layers count
+ * once, so it equals du -s -B1 -x over the union of those directories.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "agent/disksync.h"
 #include "cmd/agentapi.h"
 #include "cmd/cmd.h"
 #include "cmd/view.h"
 #include "core/engine.h"
-#include "disk/du.h"
+#include "disk/tracker.h"
 #include "docker/docker.h"
+#include "export/json_disk.h"
 #include "metrics/store.h"
+#include "util/clock.h"
 #include "util/log.h"
 
-typedef struct vol {
-    char source[256];
-    char name[128];
-    du_totals t;
-    int walked, users;
-} vol;
-
-typedef struct row {
-    char id[65];
-    char name[128];
-    char state[16];
-    char driver[16];
-    du_totals writable;
-    uint64_t volumes, logs, log_files;
-    int shared_volumes;
-    int has_upper;
-    int engine_size; /* writable figure from the engine's SizeRw */
-    size_t vols[16]; /* indexes into the volume table */
-    size_t n_vols;
-} row;
-
-typedef struct df_ctx {
-    row *rows;
-    size_t n;
-    vol *vols;
-    size_t n_vols, cap_vols;
-} df_ctx;
-
-static size_t vol_index(df_ctx *c, const char *source, const char *name)
+/* The container lookup of `berth df NAME`: the exact name, or an id prefix
+ * of any length (the first match of each is shown, as before). Kept in this
+ * one function so it can become the store's shared lookup. */
+static int df_match(const char *name, const char *id, const char *only)
 {
-    for (size_t i = 0; i < c->n_vols; i++)
-        if (strcmp(c->vols[i].source, source) == 0)
-            return i;
-    if (c->n_vols == c->cap_vols) {
-        c->cap_vols = c->cap_vols ? c->cap_vols * 2 : 16;
-        c->vols = realloc(c->vols, c->cap_vols * sizeof(*c->vols));
-        if (!c->vols)
-            abort();
-    }
-    vol *v = &c->vols[c->n_vols];
-    memset(v, 0, sizeof(*v));
-    snprintf(v->source, sizeof(v->source), "%s", source);
-    snprintf(v->name, sizeof(v->name), "%s", name);
-    return c->n_vols++;
-}
-
-/* Log files: <dir>/<id>-json.log and its rotations .1, .2 ... (json-file),
- * plus <dir>/local-logs/ (local driver). */
-static void walk_logs(du_walker *w, const row *r, const char *log_path, uint64_t *bytes,
-                      uint64_t *files)
-{
-    char dir[512], prefix[160];
-    if (log_path[0]) {
-        snprintf(dir, sizeof(dir), "%s", log_path);
-        char *slash = strrchr(dir, '/');
-        if (!slash)
-            return;
-        *slash = '\0';
-        snprintf(prefix, sizeof(prefix), "%s", slash + 1);
-    } else {
-        snprintf(dir, sizeof(dir), "/var/lib/docker/containers/%s", r->id);
-        snprintf(prefix, sizeof(prefix), "%s-json.log", r->id);
-    }
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *de;
-    size_t pl = strlen(prefix);
-    while ((de = readdir(d)) != NULL) {
-        struct stat st;
-        if (strncmp(de->d_name, prefix, pl) != 0 ||
-            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
-            continue;
-        *bytes += (uint64_t)st.st_blocks * 512;
-        (*files)++;
-    }
-    closedir(d);
-    char local[600];
-    snprintf(local, sizeof(local), "%s/local-logs", dir);
-    du_totals t;
-    du_walker_reset(w);
-    if (du_walk(w, local, &t) == 0) {
-        *bytes += t.alloc_bytes;
-        *files += t.files;
-    }
+    if (!only)
+        return 1;
+    return (name && strcmp(name, only) == 0) || (id && strncmp(id, only, strlen(only)) == 0);
 }
 
 static uint64_t jnum(const json_t *o, const char *key)
@@ -163,11 +86,8 @@ static void human(char *out, size_t cap, uint64_t v, int bytes)
 
 static int row_matches(const json_t *r, const char *only)
 {
-    if (!only)
-        return 1;
-    const char *n = json_string_value(json_object_get(r, "name"));
-    const char *id = json_string_value(json_object_get(r, "id"));
-    return (n && strcmp(n, only) == 0) || (id && strncmp(id, only, strlen(only)) == 0);
+    return df_match(json_string_value(json_object_get(r, "name")),
+                    json_string_value(json_object_get(r, "id")), only);
 }
 
 /*
@@ -298,26 +218,176 @@ static json_t *from_agent(const char *base)
     return doc;
 }
 
-/* Image layers from a container's LowerDir, its own -init layer left out. */
-static void add_layers(json_t *layers, const char *lower)
+/* The Engine API size hook of the one-shot run (dt_size_fn): only for the
+ * containers shown, with the error printed as before. */
+typedef struct df_size {
+    dk_client *dk;
+    const dt_target *v;
+    char (*names)[128];
+    const unsigned char *shown;
+    size_t n;
+} df_size;
+
+static int df_size_rw(void *arg, const char *id, int64_t *rw)
 {
-    char *s = strdup(lower ? lower : ""), *save = NULL;
-    if (!s)
-        abort();
-    for (char *p = strtok_r(s, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
-        size_t pl = strlen(p);
-        if (pl > 10 && strcmp(p + pl - 10, "-init/diff") == 0)
+    df_size *d = arg;
+    size_t i = 0;
+    while (i < d->n && strcmp(d->v[i].id, id) != 0)
+        i++;
+    if (i == d->n || !d->shown[i])
+        return -ENOENT; /* not shown: not asked */
+    char err[512] = "";
+    int64_t rootfs;
+    int rc = dk_container_size(d->dk, id, rw, &rootfs, err, sizeof(err));
+    if ((rc < 0 || *rw < 0) && err[0])
+        fprintf(stderr, "berth df: %s: writable layer size: %s\n", d->names[i], err);
+    return rc;
+}
+
+/*
+ * Narrows the targets to the containers `berth df NAME` shows: the others
+ * keep only the volumes a shown one uses too (so "shared" is still right)
+ * and lose their writable layer and image, which nobody looks at.
+ */
+static void narrow(dt_target *v, size_t n, const unsigned char *shown)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (shown[i])
             continue;
-        json_array_append_new(layers, json_string(p));
+        v[i].upper[0] = '\0';
+        v[i].image_id[0] = '\0';
+        free(v[i].lower);
+        v[i].lower = NULL;
+        size_t k = 0;
+        for (size_t a = 0; a < v[i].n_vols; a++) {
+            int used = 0;
+            for (size_t j = 0; j < n && !used; j++)
+                for (size_t b = 0; shown[j] && b < v[j].n_vols && !used; b++)
+                    used = strcmp(v[j].vols[b].source, v[i].vols[a].source) == 0;
+            if (used)
+                v[i].vols[k++] = v[i].vols[a];
+        }
+        v[i].n_vols = k;
     }
-    free(s);
+}
+
+/* Containers counted so far (the one-shot run on a terminal). */
+static size_t ready_count(dt_tracker *t, size_t *n)
+{
+    size_t k = 0;
+    dt_lock(t);
+    const dt_ctr *c = dt_ctrs(t, n);
+    for (size_t i = 0; i < *n; i++)
+        k += c[i].ready;
+    dt_unlock(t);
+    return k;
+}
+
+/*
+ * No agent: the tracker once over Docker's containers, rendered as the
+ * agent renders it (with the one-shot fields). Returns the document, or
+ * NULL with the reason printed.
+ */
+static json_t *walk_here(const cfg *c, const char *only)
+{
+    char err[512];
+    engine *e = NULL;
+    dt_tracker *t = NULL;
+    dt_target *v = NULL;
+    size_t n = 0;
+    unsigned char *shown = NULL;
+    char(*names)[128] = NULL;
+    df_size sz = {0};
+    json_t *doc = NULL;
+    engine_opts eo = {.host_root = c->host_root,
+                      .docker_host = c->docker_host[0] ? c->docker_host : NULL,
+                      .use_docker = 1};
+    if (engine_new(&eo, &e, err, sizeof(err)) < 0) {
+        fprintf(stderr, "berth df: %s\n", err);
+        goto out;
+    }
+    if (engine_docker_sync(e, 1, 1, err, sizeof(err)) < 0) {
+        fprintf(stderr, "berth df: the Docker API is needed to find containers' files: %s\n", err);
+        goto out;
+    }
+    store *st = engine_store(e);
+    if (disksync_targets(st, &v, &n) < 0)
+        abort(); /* out of memory, as before */
+    shown = calloc(n ? n : 1, 1);
+    names = calloc(n ? n : 1, sizeof(*names));
+    if (!shown || !names)
+        abort();
+    /* names, for the lookup and messages (targets are in store order) */
+    st_lock(st);
+    for (size_t i = 0, k = 0; i < st->n && k < n; i++)
+        if (strcmp(st->v[i]->id, v[k].id) == 0) {
+            snprintf(names[k], sizeof(names[0]), "%s", st->v[i]->meta.name);
+            shown[k] = (unsigned char)df_match(st->v[i]->meta.name, v[k].id, only);
+            k++;
+        }
+    st_unlock(st);
+    if (only)
+        narrow(v, n, shown);
+    dt_opts o;
+    dt_opts_defaults(&o);
+    o.use_fanotify = 0; /* nothing to watch: one run */
+    /* Paths as Docker gives them, not under host_root: what the walk of
+     * berth df always did (the agent prefixes host_root; see the report of
+     * issue 10) */
+    o.host_root = NULL;
+    /* another storage driver: the engine walks the layer itself (slow, one
+     * request per such container); SizeRw has no allocated-bytes or
+     * file-count figure */
+    for (size_t i = 0; i < n && !sz.dk; i++)
+        if (shown[i] && !v[i].upper[0] &&
+            dk_client_new(c->docker_host[0] ? c->docker_host : NULL, &sz.dk, err, sizeof(err)) < 0)
+            break;
+    if (sz.dk) {
+        sz.v = v;
+        sz.names = names;
+        sz.shown = shown;
+        sz.n = n;
+        o.engine_size = 1;
+        o.size_fn = df_size_rw;
+        o.size_arg = &sz;
+    }
+    if (dt_new(&o, &t, err, sizeof(err)) < 0) {
+        fprintf(stderr, "berth df: %s\n", err);
+        goto out;
+    }
+    if (dt_set_targets(t, v, n) < 0)
+        abort();
+    if (isatty(2)) {
+        /* in slices, to show how far it got */
+        int64_t t0 = clock_mono_ms();
+        int shown_progress = 0;
+        while (dt_step(t, 0, 1u << 16) > 0)
+            if (clock_mono_ms() - t0 >= 1000) {
+                size_t all, k = ready_count(t, &all);
+                fprintf(stderr, "\rberth df: %zu/%zu containers", k, all);
+                shown_progress = 1;
+            }
+        if (shown_progress)
+            fprintf(stderr, "\r%40s\r", "");
+    }
+    dt_settle(t);
+    json_disk_opts jo = {.source = "walk", .oneshot = 1};
+    doc = json_disk_doc(st, t, &jo);
+out:
+    dt_free(t);
+    dk_client_free(sz.dk);
+    disksync_targets_free(v, n);
+    free(shown);
+    free(names);
+    engine_free(e);
+    return doc;
 }
 
 int cmd_df(int argc, char **argv)
 {
     cfg c;
     cfg_defaults(&c);
-    int json = 0, bytes = 0, rc = 1, use_agent = 1;
+    int json = 0, bytes = 0, use_agent = 1;
     const char *sort = "total", *only = NULL, *agent_url = NULL;
     if (cmd_load_config(&c, argc, argv) < 0)
         return 2;
@@ -369,227 +439,11 @@ int cmd_df(int argc, char **argv)
     if (c.host_root[0])
         use_agent = 0; /* another root: the agent's paths are not ours */
     json_t *doc = use_agent ? from_agent(agent_url) : NULL;
-    if (doc) {
-        print_doc(doc, only, sort, json, bytes);
-        json_decref(doc);
-        return 0;
-    }
-
-    char err[512];
-    engine *e = NULL;
-    du_walker *w = NULL;
-    df_ctx d = {0};
-    json_t *layers = json_array(), *images = json_object(); /* image id -> [layer paths] */
-    json_t *inames = json_object();
-    engine_opts eo = {.host_root = c.host_root,
-                      .docker_host = c.docker_host[0] ? c.docker_host : NULL,
-                      .use_docker = 1};
-    if (engine_new(&eo, &e, err, sizeof(err)) < 0) {
-        fprintf(stderr, "berth df: %s\n", err);
-        goto out;
-    }
-    if (engine_docker_sync(e, 1, 1, err, sizeof(err)) < 0) {
-        fprintf(stderr, "berth df: the Docker API is needed to find containers' files: %s\n", err);
-        goto out;
-    }
-    /* copy what the walk needs out of the store */
-    store *st = engine_store(e);
-    char(*logs)[256] = NULL;
-    st_lock(st);
-    d.rows = calloc(st->n ? st->n : 1, sizeof(*d.rows));
-    logs = calloc(st->n ? st->n : 1, sizeof(*logs));
-    if (!d.rows || !logs)
-        abort();
-    for (size_t i = 0; i < st->n; i++) {
-        const st_entry *en = st->v[i];
-        if (!en->has_meta)
-            continue;
-        if (!only && en->meta.image_id[0] && en->meta.lower_dir &&
-            !json_object_get(images, en->meta.image_id)) {
-            json_t *l = json_array();
-            add_layers(l, en->meta.lower_dir);
-            json_object_set_new(images, en->meta.image_id, l);
-            json_object_set_new(inames, en->meta.image_id, json_string(en->meta.image));
-        }
-        if (only && strcmp(en->meta.name, only) != 0 && strncmp(en->id, only, strlen(only)) != 0) {
-            /* not shown, but its volumes make others' shared */
-            for (size_t k = 0; k < en->meta.n_mounts; k++) {
-                char *const *m = en->meta.mounts + BM_MOUNT_FIELDS * k;
-                if (strcmp(m[BM_MOUNT_TYPE], "volume") && strcmp(m[BM_MOUNT_TYPE], "bind"))
-                    continue;
-                /* vol_index may move d.vols: index after the call */
-                size_t vi = vol_index(&d, m[BM_MOUNT_SOURCE], m[BM_MOUNT_NAME]);
-                d.vols[vi].users++;
-            }
-            continue;
-        }
-        row *r = &d.rows[d.n];
-        snprintf(r->id, sizeof(r->id), "%s", en->id);
-        snprintf(r->name, sizeof(r->name), "%s", en->meta.name);
-        snprintf(r->state, sizeof(r->state), "%s", en->meta.state);
-        snprintf(r->driver, sizeof(r->driver), "%s", en->meta.graph_driver);
-        snprintf(logs[d.n], sizeof(logs[0]), "%s", en->meta.log_path);
-        for (size_t k = 0; k < en->meta.n_mounts && r->n_vols < 16; k++) {
-            char *const *m = en->meta.mounts + BM_MOUNT_FIELDS * k;
-            if (strcmp(m[BM_MOUNT_TYPE], "volume") && strcmp(m[BM_MOUNT_TYPE], "bind"))
-                continue;
-            size_t vi = vol_index(&d, m[BM_MOUNT_SOURCE], m[BM_MOUNT_NAME]);
-            d.vols[vi].users++;
-            r->vols[r->n_vols++] = vi;
-        }
-        d.n++;
-    }
-    /* second pass for the upper dirs (kept apart: st_entry order is d.rows order) */
-    char(*upper)[256] = calloc(d.n ? d.n : 1, sizeof(*upper));
-    if (!upper)
-        abort();
-    for (size_t i = 0, k = 0; i < st->n && k < d.n; i++)
-        if (strcmp(st->v[i]->id, d.rows[k].id) == 0)
-            snprintf(upper[k++], sizeof(upper[0]), "%s", st->v[i]->meta.upper_dir);
-    st_unlock(st);
-
-    w = du_walker_new();
-    if (!w)
-        abort();
-    dk_client *dk = NULL; /* only for containers without an upper dir */
-    for (size_t i = 0; i < d.n && !dk; i++)
-        if (!upper[i][0] &&
-            dk_client_new(c.docker_host[0] ? c.docker_host : NULL, &dk, err, sizeof(err)) < 0)
-            break;
-    struct timespec t0, now;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    now = t0;
-    int tty = isatty(2);
-    for (size_t i = 0; i < d.n; i++) {
-        row *r = &d.rows[i];
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (tty && now.tv_sec - t0.tv_sec >= 1)
-            fprintf(stderr, "\rberth df: %zu/%zu containers", i, d.n);
-        if (upper[i][0]) {
-            r->has_upper = 1;
-            du_walker_reset(w);
-            du_walk(w, upper[i], &r->writable);
-        } else if (dk) {
-            /* another storage driver: the engine walks the layer itself
-             * (slow, one request per such container); SizeRw has no
-             * allocated-bytes or file-count figure */
-            int64_t rw, rootfs;
-            err[0] = '\0';
-            if (dk_container_size(dk, r->id, &rw, &rootfs, err, sizeof(err)) == 0 && rw >= 0) {
-                r->engine_size = 1;
-                r->writable.alloc_bytes = r->writable.apparent_bytes = (uint64_t)rw;
-            } else if (err[0])
-                fprintf(stderr, "berth df: %s: writable layer size: %s\n", r->name, err);
-        }
-        walk_logs(w, r, logs[i], &r->logs, &r->log_files);
-        for (size_t k = 0; k < r->n_vols; k++) {
-            vol *v = &d.vols[r->vols[k]];
-            if (!v->walked) {
-                du_walker_reset(w);
-                du_walk(w, v->source, &v->t);
-                v->walked = 1;
-            }
-            r->volumes += v->t.alloc_bytes;
-            r->shared_volumes += v->users > 1;
-        }
-    }
-    /* image layers, each distinct layer walked once */
-    json_t *lsize = json_object(), *jimages = json_array();
-    uint64_t ti = 0;
-    const char *iid;
-    json_t *il;
-    json_object_foreach(images, iid, il)
-    {
-        uint64_t sum = 0;
-        size_t li;
-        json_t *lp;
-        json_array_foreach(il, li, lp)
-        {
-            const char *path = json_string_value(lp);
-            json_t *known = json_object_get(lsize, path);
-            if (!known) {
-                du_totals lt = {0};
-                du_walker_reset(w);
-                du_walk(w, path, &lt);
-                known = json_integer((json_int_t)lt.alloc_bytes);
-                json_object_set_new(lsize, path, known);
-                ti += lt.alloc_bytes;
-            }
-            sum += (uint64_t)json_integer_value(known);
-        }
-        json_t *j = json_object();
-        json_object_set_new(j, "id", json_string(iid));
-        json_object_set(j, "name", json_object_get(inames, iid));
-        json_object_set_new(j, "ready", json_true());
-        json_object_set_new(j, "layers", json_integer((json_int_t)json_array_size(il)));
-        json_object_set_new(j, "bytes", json_integer((json_int_t)sum));
-        json_array_append_new(jimages, j);
-    }
-    json_decref(lsize);
-    if (tty && now.tv_sec - t0.tv_sec >= 1)
-        fprintf(stderr, "\r%40s\r", "");
-    free(upper);
-    dk_client_free(dk);
-
-    json_t *o = json_object(), *arr = json_array();
-    for (size_t i = 0; i < d.n; i++) {
-        row *r = &d.rows[i];
-        json_t *j = json_object();
-        json_object_set_new(j, "id", json_string(r->id));
-        json_object_set_new(j, "name", json_string(r->name));
-        json_object_set_new(j, "state", json_string(r->state));
-        json_object_set_new(j, "storage_driver", json_string(r->driver));
-        json_object_set_new(j, "ready", json_true());
-        /* the agent's names (json_disk.c): "<driver>-upper", "engine-api", "none" */
-        char wsrc[40];
-        snprintf(wsrc, sizeof(wsrc), "%s%s",
-                 r->has_upper     ? (r->driver[0] ? r->driver : "overlay2")
-                 : r->engine_size ? "engine-api"
-                                  : "none",
-                 r->has_upper ? "-upper" : "");
-        json_object_set_new(j, "writable_source", json_string(wsrc));
-        json_object_set_new(j, "writable_bytes", json_integer((json_int_t)r->writable.alloc_bytes));
-        json_object_set_new(j, "writable_apparent_bytes",
-                            json_integer((json_int_t)r->writable.apparent_bytes));
-        if (!r->engine_size) /* SizeRw has no file count */
-            json_object_set_new(j, "writable_files", json_integer((json_int_t)r->writable.files));
-        json_object_set_new(j, "volumes_bytes", json_integer((json_int_t)r->volumes));
-        json_object_set_new(j, "logs_bytes", json_integer((json_int_t)r->logs));
-        json_object_set_new(j, "log_files", json_integer((json_int_t)r->log_files));
-        json_object_set_new(
-            j, "total_bytes",
-            json_integer((json_int_t)(r->writable.alloc_bytes + r->volumes + r->logs)));
-        json_t *vs = json_array();
-        for (size_t k = 0; k < r->n_vols; k++) {
-            vol *v = &d.vols[r->vols[k]];
-            json_t *jv = json_object();
-            json_object_set_new(jv, "name", json_string(v->name));
-            json_object_set_new(jv, "source", json_string(v->source));
-            json_object_set_new(jv, "bytes", json_integer((json_int_t)v->t.alloc_bytes));
-            json_object_set_new(jv, "files", json_integer((json_int_t)v->t.files));
-            json_object_set_new(jv, "shared", json_boolean(v->users > 1));
-            json_array_append_new(vs, jv);
-        }
-        json_object_set_new(j, "volumes", vs);
-        json_array_append_new(arr, j);
-    }
-    json_object_set_new(o, "source", json_string("walk"));
-    json_object_set_new(o, "containers", arr);
-    json_object_set_new(o, "images", jimages);
-    json_t *tot = json_object();
-    json_object_set_new(tot, "images_bytes", json_integer((json_int_t)ti));
-    json_object_set_new(o, "totals", tot);
-    print_doc(o, only, sort, json, bytes);
-    json_decref(o);
-    free(logs);
-    rc = 0;
-out:
-    json_decref(layers);
-    json_decref(images);
-    json_decref(inames);
-    du_walker_free(w);
-    free(d.rows);
-    free(d.vols);
-    engine_free(e);
-    return rc;
+    if (!doc)
+        doc = walk_here(&c, only);
+    if (!doc)
+        return 1;
+    print_doc(doc, only, sort, json, bytes);
+    json_decref(doc);
+    return 0;
 }

@@ -27,6 +27,15 @@
  * Every tree is re-walked fully every verify interval as a safety net
  * (mmap writes make no fanotify event).
  *
+ * Where the containers come from is not the tracker's business: a test or
+ * berth df calls dt_set_targets, the agent's thread a dt_sync_fn
+ * (agent/disksync.c, from the store); the Engine API size of a writable
+ * layer comes in through dt_opts.size_fn. disk/ includes neither the store
+ * nor the Docker client.
+ *
+ * Files: tracker.c (this interface, targets, publish, the thread), tree.c,
+ * watch.c, dlogs.c, images.c; their shared types are in dt_int.h.
+ *
  * Threads: dt_start runs one thread (nice 10) that owns every tree; readers
  * take dt_lock and read the published figures (a snapshot swapped in whole),
  * so a render never waits for a walk. Lock order: store lock, then dt_lock.
@@ -124,7 +133,10 @@ typedef struct dt_target {
 } dt_target;
 
 /* Asks for a container's writable layer size (SizeRw) when it has no upper
- * directory; returns 0 and fills *size_rw, or a negative errno. */
+ * directory; returns 0 and fills *size_rw, or a negative errno. disk/ makes
+ * no Engine API call itself: engine_size without a size_fn means no
+ * fallback. The agent's comes from agent/disksync.c (which opens its
+ * client on docker_host), berth df's from cmd/df.c, the tests' are fakes. */
 typedef int (*dt_size_fn)(void *arg, const char *id, int64_t *size_rw);
 
 typedef struct dt_opts {
@@ -147,7 +159,13 @@ typedef struct dt_opts {
 } dt_opts;
 
 typedef struct dt_tracker dt_tracker;
-struct store;
+
+/* Brings the targets (dt_start's thread calls it once a second): calls
+ * dt_set_targets when the containers changed, and returns 1 once the list
+ * is known to be the real one (before, a first walk of nothing is not
+ * "done"), else 0. The agent's is agent/disksync.c (from the store's Docker
+ * metadata); the tracker knows nothing of where the list comes from. */
+typedef int (*dt_sync_fn)(dt_tracker *t, void *arg);
 
 void dt_opts_defaults(dt_opts *o);
 int dt_new(const dt_opts *o, dt_tracker **out, char *err, size_t errlen);
@@ -165,9 +183,15 @@ int dt_set_targets(dt_tracker *t, const dt_target *v, size_t n);
  * of directories still queued. */
 size_t dt_step(dt_tracker *t, int wait_ms, uint64_t budget);
 
-/* Starts the thread, which copies targets from the store (Docker metadata)
- * whenever it changes. */
-int dt_start(dt_tracker *t, struct store *s, char *err, size_t errlen);
+/* A one-shot run (berth df without an agent): dt_step until nothing is
+ * queued, then the size hook asked once for every container without an
+ * upper directory (dt_step asks one per interval), then publish. Calling
+ * thread; no dt_start. */
+void dt_settle(dt_tracker *t);
+
+/* Starts the thread, which calls sync(t, arg) once a second (see
+ * dt_sync_fn). */
+int dt_start(dt_tracker *t, dt_sync_fn sync, void *arg, char *err, size_t errlen);
 void dt_stop(dt_tracker *t);
 
 /* Readers: hold the lock while using what the getters return. */

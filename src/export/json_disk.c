@@ -1,7 +1,11 @@
 /*
  * json_disk: the disk tracker's figures in the JSON API: /api/v1/disk (what
  * `berth df --json` prints, with the same field names) and the "disk" object
- * of each container in /api/v1/containers.
+ * of each container in /api/v1/containers. The one disk schema: berth df
+ * without an agent runs the tracker once and renders here too, with
+ * json_disk_opts.oneshot leaving out the fields its own walk never printed.
+ * From data (the tracker and the store); json_render_disk and json_add_disk
+ * are the engine-taking forms export.h declares.
  *
  * Totals reconcile with the host's view this way: writable layers + distinct
  * volumes and binds (a shared one once) + logs + distinct image layers is
@@ -16,6 +20,7 @@
 
 #include "disk/tracker.h"
 #include "export/export.h"
+#include "export/json_disk.h"
 #include "metrics/store.h"
 
 static json_t *num(uint64_t v)
@@ -23,7 +28,7 @@ static json_t *num(uint64_t v)
     return json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v);
 }
 
-static json_t *ctr_json(const st_entry *en, const dt_ctr *c, int full)
+static json_t *ctr_json(const st_entry *en, const dt_ctr *c, int full, int oneshot)
 {
     json_t *j = json_object();
     if (full) {
@@ -39,22 +44,28 @@ static json_t *ctr_json(const st_entry *en, const dt_ctr *c, int full)
     if (c->writable_files_known || strcmp(c->source, "engine-api") != 0)
         json_object_set_new(j, "writable_files", num(c->writable.files)); /* SizeRw: no count */
     json_object_set_new(j, "volumes_bytes", num(c->volumes_alloc));
-    json_object_set_new(j, "volumes_apparent_bytes", num(c->volumes_apparent));
+    if (!oneshot)
+        json_object_set_new(j, "volumes_apparent_bytes", num(c->volumes_apparent));
     json_object_set_new(j, "logs_bytes", num(c->logs.alloc));
-    json_object_set_new(j, "logs_apparent_bytes", num(c->logs.apparent));
+    if (!oneshot)
+        json_object_set_new(j, "logs_apparent_bytes", num(c->logs.apparent));
     json_object_set_new(j, "log_files", num(c->logs.files));
     json_object_set_new(j, "total_bytes", num(c->total_alloc));
-    json_object_set_new(j, "growth_bytes_per_second", json_real(c->growth_bps));
-    json_object_set_new(j, "updated_ms", json_integer(c->updated_ms));
+    if (!oneshot) {
+        json_object_set_new(j, "growth_bytes_per_second", json_real(c->growth_bps));
+        json_object_set_new(j, "updated_ms", json_integer(c->updated_ms));
+    }
     json_t *vs = json_array();
     for (size_t k = 0; k < c->n_vols; k++) {
         const dt_vol *v = &c->vols[k];
         json_t *jv = json_object();
         json_object_set_new(jv, "name", json_string(v->name));
-        json_object_set_new(jv, "type", json_string(v->type));
+        if (!oneshot)
+            json_object_set_new(jv, "type", json_string(v->type));
         json_object_set_new(jv, "source", json_string(v->source));
         json_object_set_new(jv, "bytes", num(v->f.alloc));
-        json_object_set_new(jv, "apparent_bytes", num(v->f.apparent));
+        if (!oneshot)
+            json_object_set_new(jv, "apparent_bytes", num(v->f.apparent));
         json_object_set_new(jv, "files", num(v->f.files));
         json_object_set_new(jv, "shared", json_boolean(v->shared));
         json_array_append_new(vs, jv);
@@ -63,12 +74,10 @@ static json_t *ctr_json(const st_entry *en, const dt_ctr *c, int full)
     return j;
 }
 
-int json_render_disk(engine *e, buf *out)
+json_t *json_disk_doc(store *st, dt_tracker *t, const json_disk_opts *jo)
 {
-    dt_tracker *t = engine_disk(e);
     if (!t)
-        return -1;
-    store *st = engine_store(e);
+        return NULL;
     json_t *o = json_object(), *arr = json_array(), *imgs = json_array();
     uint64_t tw = 0, tl = 0, tv = 0;
     /* distinct volume sources for the total, each once */
@@ -81,7 +90,7 @@ int json_render_disk(engine *e, buf *out)
         const dt_ctr *c;
         if (!en->has_meta || !(c = dt_find(t, en->id)))
             continue;
-        json_array_append_new(arr, ctr_json(en, c, 1));
+        json_array_append_new(arr, ctr_json(en, c, 1, jo->oneshot));
         tw += c->writable.alloc;
         tl += c->logs.alloc;
         for (size_t k = 0; k < c->n_vols; k++) {
@@ -110,8 +119,10 @@ int json_render_disk(engine *e, buf *out)
         json_object_set_new(j, "ready", json_boolean(im[i].ready));
         json_object_set_new(j, "layers", json_integer(im[i].layers));
         json_object_set_new(j, "bytes", num(im[i].f.alloc));
-        json_object_set_new(j, "apparent_bytes", num(im[i].f.apparent));
-        json_object_set_new(j, "files", num(im[i].f.files));
+        if (!jo->oneshot) {
+            json_object_set_new(j, "apparent_bytes", num(im[i].f.apparent));
+            json_object_set_new(j, "files", num(im[i].f.files));
+        }
         json_array_append_new(imgs, j);
     }
     dt_stats s;
@@ -119,7 +130,7 @@ int json_render_disk(engine *e, buf *out)
     dt_unlock(t);
     st_unlock(st);
     free(srcs);
-    json_object_set_new(o, "source", json_string("agent"));
+    json_object_set_new(o, "source", json_string(jo->source));
     json_object_set_new(o, "mode", json_string(s.mode ? s.mode : ""));
     /* ready once the agent's first walk is done; a container created since
      * and still being counted has its own "ready": false */
@@ -133,6 +144,15 @@ int json_render_disk(engine *e, buf *out)
     json_object_set_new(tot, "images_bytes", num(s.images_alloc));
     json_object_set_new(tot, "total_bytes", num(tw + tv + tl + s.images_alloc));
     json_object_set_new(o, "totals", tot);
+    return o;
+}
+
+int json_disk_render(store *st, dt_tracker *t, buf *out)
+{
+    json_disk_opts jo = {.source = "agent"};
+    json_t *o = json_disk_doc(st, t, &jo);
+    if (!o)
+        return -1;
     char *str = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
     if (str) {
         buf_puts(out, str);
@@ -142,14 +162,23 @@ int json_render_disk(engine *e, buf *out)
     return 0;
 }
 
-void json_add_disk(engine *e, const st_entry *en, void *obj)
+void json_disk_add(dt_tracker *t, const st_entry *en, void *obj)
 {
-    dt_tracker *t = engine_disk(e);
     if (!t || !en->has_meta)
         return;
     dt_lock(t);
     const dt_ctr *c = dt_find(t, en->id);
     if (c)
-        json_object_set_new((json_t *)obj, "disk", ctr_json(en, c, 0));
+        json_object_set_new((json_t *)obj, "disk", ctr_json(en, c, 0, 0));
     dt_unlock(t);
+}
+
+int json_render_disk(engine *e, buf *out)
+{
+    return json_disk_render(engine_store(e), engine_disk(e), out);
+}
+
+void json_add_disk(engine *e, const st_entry *en, void *obj)
+{
+    json_disk_add(engine_disk(e), en, obj);
 }

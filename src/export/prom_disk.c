@@ -21,6 +21,7 @@
 
 #include "disk/tracker.h"
 #include "export/export.h"
+#include "export/prom_disk.h"
 #include "metrics/store.h"
 
 typedef struct disk_fam {
@@ -72,7 +73,11 @@ static void put_value(buf *b, const dt_ctr *c, const disk_fam *f)
 
 void prom_render_disk(engine *e, store *st, buf *b)
 {
-    dt_tracker *t = engine_disk(e);
+    prom_disk_render(engine_disk(e), st, b);
+}
+
+void prom_disk_render(dt_tracker *t, store *st, buf *b)
+{
     if (!t)
         return;
     dt_lock(t);

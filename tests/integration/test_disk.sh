@@ -237,3 +237,29 @@ t_disk_zabbix_items() {
 	assert_ge "$(zg berth.disk.images)" 1 "image layers"
 	assert_match "$(zg 'berth.container.disk.total[nobody]' 2>&1)" 'ZBX_NOTSUPPORTED.*No container' "unknown container"
 }
+
+t_df_walk_keys_and_pseudo_binds() {
+	# without an agent berth df runs the tracker once and prints its
+	# one-shot view of the disk schema (export/json_disk.c): the keys its
+	# own walk always printed, in that order, and source "walk"
+	local j bind
+	bind=$(mktemp -d /var/tmp/berth-dfk.XXXXXX)
+	on_exit rm -rf "$bind"
+	head -c 50000 /dev/zero >"$bind/f"
+	ctr_run dfk -v /proc:/hostproc:ro -v "$bind:/t" -- sh -c 'echo hi; sleep 600' >/dev/null
+	j=$(df_json dfk)
+	assert_eq "$(jq -c 'keys_unsorted' <<<"$j")" '["source","containers","images","totals"]' "top keys"
+	assert_eq "$(jq -r .source <<<"$j")" walk "source"
+	assert_eq "$(jq -c '.containers[0] | keys_unsorted' <<<"$j")" \
+		'["id","name","state","storage_driver","ready","writable_source","writable_bytes","writable_apparent_bytes","writable_files","volumes_bytes","logs_bytes","log_files","total_bytes","volumes"]' "container keys"
+	assert_eq "$(jq -c '.containers[0].volumes[0] | keys_unsorted' <<<"$j")" '["name","source","bytes","files","shared"]' "volume keys"
+	assert_eq "$(jq -c '.totals | keys_unsorted' <<<"$j")" '["writable_bytes","volumes_bytes","logs_bytes","images_bytes","total_bytes"]' "total keys"
+	assert_eq "$(jq '.containers[0].ready' <<<"$j")" true "counted"
+	assert_eq "$(jq --arg s "$bind" '.containers[0].volumes[] | select(.source == $s) | .bytes' <<<"$j")" "$(du_b "$bind")" "bind = du"
+	# /proc is no disk: 0 bytes and 0 files, as the agent counts it
+	assert_eq "$(jq -c '[.containers[0].volumes[] | select(.source == "/proc") | .bytes, .files]' <<<"$j")" '[0,0]' "/proc counts nothing"
+	j=$(df_json)
+	assert_eq "$(jq -c '.images[0] | keys_unsorted' <<<"$j")" '["id","name","ready","layers","bytes"]' "image keys"
+	assert_eq "$(jq '.totals.total_bytes' <<<"$j")" \
+		"$(jq '.totals.writable_bytes + .totals.volumes_bytes + .totals.logs_bytes + .totals.images_bytes' <<<"$j")" "total"
+}
