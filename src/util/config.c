@@ -139,6 +139,7 @@ void cfg_help(buf *out)
 
 void cfg_markdown(const char *group, buf *out)
 {
+    buf_puts(out, "| key | default | meaning |\n|---|---|---|\n");
     for (size_t t = 0; cfg_tables[t]; t++)
         if (!group || strcmp(cfg_tables[t]->group, group) == 0)
             opt_markdown(cfg_tables[t], out);
