@@ -51,7 +51,16 @@ static int check_only(void *base, const opt_row *r, const char **vp, char *err, 
 
 static const char *const policies[] = {"pause", "drop_oldest", NULL};
 
+/* "only" comes before "logs" so that a dump ("only logs", then "logs off")
+ * reads back as it was written: only turns logs on, a later line wins. */
 static const opt_row rows[] = {
+    {.key = "only",
+     .type = OPT_STR,
+     CFG_FIELD(only),
+     .arg = "logs",
+     .help = "run only the log pipeline (no collector, services)",
+     .doc = "`logs`: run only the log pipeline (`--only logs`)",
+     .check = check_only},
     {.key = "logs",
      .type = OPT_BOOL,
      CFG_FIELD(logs),
@@ -61,13 +70,6 @@ static const opt_row rows[] = {
      .doc = "`on`: ship the json-file log of every container (found through the Engine API and "
             "its events; on the first start, what the files already hold is shipped too, "
             "stopped containers included) and the `log_files`"},
-    {.key = "only",
-     .type = OPT_STR,
-     CFG_FIELD(only),
-     .arg = "logs",
-     .help = "run only the log pipeline (no collector, services)",
-     .doc = "`logs`: run only the log pipeline (`--only logs`)",
-     .check = check_only},
     {.key = "log_output",
      .type = OPT_REPEAT,
      .off = offsetof(cfg, log_output),
