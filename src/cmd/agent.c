@@ -44,15 +44,10 @@ static int help_config(const char *v)
 int cmd_agent(int argc, char **argv)
 {
     cfg c;
-    cfg_defaults(&c);
-    if (cmd_load_config(&c, argc, argv) < 0)
+    if (cmd_args_begin(&c, argc, argv) < 0)
         return 2;
-    for (int i = 1; i < argc; i++) {
-        int r = cmd_config_flag(&c, argc, argv, &i);
-        if (r < 0)
-            return 2;
-        if (r > 0)
-            continue;
+    int i = 0, r;
+    while ((r = cmd_next_arg(&c, argc, argv, &i)) > 0) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             agent_usage(stdout);
             return 0;
@@ -68,6 +63,8 @@ int cmd_agent(int argc, char **argv)
         agent_usage(stderr);
         return 2;
     }
+    if (r < 0)
+        return 2;
     agent *a;
     char err[256];
     if (agent_new(&c, &a, err, sizeof(err)) < 0) {

@@ -78,3 +78,21 @@ int cmd_config_flag(cfg *c, int argc, char **argv, int *i)
     }
     return 0;
 }
+
+int cmd_args_begin(cfg *c, int argc, char **argv)
+{
+    cfg_defaults(c);
+    return cmd_load_config(c, argc, argv);
+}
+
+int cmd_next_arg(cfg *c, int argc, char **argv, int *i)
+{
+    while (++*i < argc) {
+        int r = cmd_config_flag(c, argc, argv, i);
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            return 1;
+    }
+    return 0;
+}
