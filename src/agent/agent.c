@@ -539,6 +539,7 @@ static void httpd_job_stop(agent *a)
 /* Started top to bottom, stopped bottom to top (see the order rule at the
  * top of this file); every stop runs, also for rows that did not start. */
 static const agent_job jobs[] = {
+    {"control", want_control, control_start, NULL}, /* refuses before anything runs */
     {"disk memory", always, NULL, disk_free},
     {"logs", want_logs, logs_start, NULL},
     {"engine", not_only_logs, engine_job_new, engine_job_free},
@@ -551,7 +552,6 @@ static const agent_job jobs[] = {
     {"zabbix listener", want_zbx, zbx_job_start, zbx_job_stop},
     {"zabbix active", want_zbxactive, zbxactive_job_start, NULL},
     {"dashboard", not_only_logs, web_job_new, web_job_free},
-    {"control", want_control, control_start, NULL},
     {"http", always, httpd_job_start, httpd_job_stop},
     {"dashboard streams", always, NULL, web_job_shutdown},
 };
