@@ -538,7 +538,7 @@ static void httpd_job_stop(agent *a)
 
 /* Started top to bottom, stopped bottom to top (see the order rule at the
  * top of this file); every stop runs, also for rows that did not start. */
-static const agent_job jobs[] = {
+const agent_job agent_jobs[] = {
     {"control", want_control, control_start, NULL}, /* refuses before anything runs */
     {"disk memory", always, NULL, disk_free},
     {"logs", want_logs, logs_start, NULL},
@@ -555,6 +555,7 @@ static const agent_job jobs[] = {
     {"http", always, httpd_job_start, httpd_job_stop},
     {"dashboard streams", always, NULL, web_job_shutdown},
 };
+const size_t agent_n_jobs = sizeof(agent_jobs) / sizeof(agent_jobs[0]);
 
 int agent_new(const cfg *c, agent **out, char *err, size_t errlen)
 {
@@ -601,7 +602,8 @@ int agent_run(agent *a)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
     int rc = 1;
-    size_t n = sizeof(jobs) / sizeof(jobs[0]);
+    const agent_job *jobs = agent_jobs;
+    size_t n = agent_n_jobs;
     for (size_t i = 0; i < n; i++) {
         const agent_job *j = &jobs[i];
         if (!j->start || !j->enabled(&a->c))

@@ -25,6 +25,11 @@ typedef struct agent_job {
     void (*stop)(agent *a);
 } agent_job;
 
+/* The table, in start order (agent.c says why some rows only start or only
+ * stop); tests/unit/test_routes.c pins both orders. */
+extern const agent_job agent_jobs[];
+extern const size_t agent_n_jobs;
+
 /* A new agent with its own copy of c; nothing runs yet. */
 int agent_new(const cfg *c, agent **out, char *err, size_t errlen);
 /* Starts every job, serves until SIGTERM or SIGINT, stops every job.

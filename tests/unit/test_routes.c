@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "agent/agent.h"
 #include "agent/routes.h"
 
 static char last[256];
@@ -148,13 +149,40 @@ static void t_agent_table(void **st)
     }
 }
 
+/* The agent's jobs start in today's order and stop in the order the
+ * hand-written shutdown had: web_shutdown before httpd_stop, web_free after
+ * it, ..., engine_free before dt_free. */
+static void t_job_order(void **st)
+{
+    (void)st;
+    const char *start[] = {"control",       "logs",        "engine",   "disk",
+                           "collector",     "disk thread", "services", "zabbix listener",
+                           "zabbix active", "dashboard",   "http"};
+    const char *stop[] = {
+        "dashboard streams", "http",      "dashboard", "zabbix listener", "zabbix active stop",
+        "services",          "logs stop", "disk",      "engine",          "disk memory"};
+    size_t k = 0;
+    for (size_t i = 0; i < agent_n_jobs; i++)
+        if (agent_jobs[i].start) {
+            assert_true(k < sizeof(start) / sizeof(start[0]));
+            assert_string_equal(agent_jobs[i].name, start[k++]);
+            assert_non_null(agent_jobs[i].enabled);
+        }
+    assert_int_equal(k, sizeof(start) / sizeof(start[0]));
+    k = 0;
+    for (size_t i = agent_n_jobs; i-- > 0;)
+        if (agent_jobs[i].stop) {
+            assert_true(k < sizeof(stop) / sizeof(stop[0]));
+            assert_string_equal(agent_jobs[i].name, stop[k++]);
+        }
+    assert_int_equal(k, sizeof(stop) / sizeof(stop[0]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_match),
-        cmocka_unit_test(t_control),
-        cmocka_unit_test(t_helpers),
-        cmocka_unit_test(t_agent_table),
+        cmocka_unit_test(t_match),       cmocka_unit_test(t_control),   cmocka_unit_test(t_helpers),
+        cmocka_unit_test(t_agent_table), cmocka_unit_test(t_job_order),
     };
     return cmocka_run_group_tests_name("routes", tests, NULL, NULL);
 }
