@@ -53,6 +53,7 @@ static const opt_row rows[] = {
      .type = OPT_LIST,
      CFG_FIELD(label_allow_buf),
      .max = CFG_MAX_LABELS,
+     .noun = "labels",
      .list_off = offsetof(cfg, label_allow),
      .n_off = offsetof(cfg, n_label_allow),
      .arg = "K1,K2",

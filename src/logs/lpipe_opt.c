@@ -75,6 +75,7 @@ static const opt_row rows[] = {
      .off = offsetof(cfg, log_output),
      .size = sizeof(((cfg *)0)->log_output[0]),
      .max = CFG_MAX_LOG_OUTPUTS,
+     .noun = "outputs",
      .n_off = offsetof(cfg, n_log_output),
      .arg = "'NAME TYPE k=v...'",
      .help = "a log output (repeatable; default: NDJSON file in the buffer dir)",

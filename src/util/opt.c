@@ -148,7 +148,8 @@ static int set_list(const opt_row *r, char *base, const char *v, char *err, size
     char *save = NULL;
     for (char *t = strtok_r(s, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
         if (*n == (size_t)r->max) {
-            snprintf(err, errlen, "%s: at most %lld labels", r->key, (long long)r->max);
+            snprintf(err, errlen, "%s: at most %lld %s", r->key, (long long)r->max,
+                     r->noun ? r->noun : "values");
             return -EINVAL;
         }
         list[(*n)++] = t;
@@ -160,7 +161,8 @@ static int set_repeat(const opt_row *r, char *base, const char *v, char *err, si
 {
     size_t *n = (size_t *)(void *)(base + r->n_off);
     if (*n == (size_t)r->max) {
-        snprintf(err, errlen, "%s: at most %lld outputs", r->key, (long long)r->max);
+        snprintf(err, errlen, "%s: at most %lld %s", r->key, (long long)r->max,
+                 r->noun ? r->noun : "values");
         return -EINVAL;
     }
     if (set_str(base + r->off + *n * r->size, r->size, v, r->key, err, errlen) < 0)

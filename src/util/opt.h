@@ -57,6 +57,7 @@ struct opt_row {
     const char *doc_def;      /* docs/config.md's default when not `def` (markdown) */
     const char *empty;        /* dump of an empty STR ("off"); NULL: the key is written commented */
     const char *neg;          /* BOOL: flag that sets it off ("--no-docker"), or NULL */
+    const char *noun;         /* LIST/REPEAT: "at most MAX NOUN" ("labels", "outputs") */
     const char *const *names; /* ENUM: NULL-terminated, index = stored value */
     size_t list_off, n_off;   /* LIST: the pointer array; LIST/REPEAT: the count (size_t) */
     opt_check_fn check;
