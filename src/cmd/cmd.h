@@ -25,4 +25,24 @@ int cmd_load_config(cfg *c, int argc, char **argv);
  * Returns 1 when consumed, 0 when not a config flag, -1 on a bad value. */
 int cmd_config_flag(cfg *c, int argc, char **argv, int *i);
 
+/*
+ * The start every subcommand shares, instead of a copied preamble:
+ *
+ *   cfg c;
+ *   if (cmd_args_begin(&c, argc, argv) < 0)   defaults, then every --config
+ *       return 2;
+ *   int i = 0, r;
+ *   while ((r = cmd_next_arg(&c, argc, argv, &i)) > 0) {
+ *       ... argv[i] is the command's own (config flags are applied) ...
+ *   }
+ *   if (r < 0)                                a bad config flag (printed)
+ *       return 2;
+ *
+ * cmd_next_arg returns 1 with *i at the next argument that is not a config
+ * flag, 0 when argv is done, -1 on a bad value; the command may advance *i
+ * past a value it takes (cmd_flag_value).
+ */
+int cmd_args_begin(cfg *c, int argc, char **argv);
+int cmd_next_arg(cfg *c, int argc, char **argv, int *i);
+
 #endif

@@ -308,7 +308,6 @@ out:
 int cmd_ps(int argc, char **argv)
 {
     cfg c;
-    cfg_defaults(&c);
     int all = 0, json = 0, no_trunc = 0, rc = 1, use_agent = 1;
     const char *format = NULL, *agent_url = NULL, *container = NULL;
     enum view_sort sort = VS_NAME;
@@ -316,49 +315,47 @@ int cmd_ps(int argc, char **argv)
     buf body = BUF_INIT;
     engine *e = NULL;
     view_row *rows = NULL;
-    if (cmd_load_config(&c, argc, argv) < 0)
+    if (cmd_args_begin(&c, argc, argv) < 0)
         return 2;
-    for (int i = 1; i < argc; i++) {
+    int ai = 0, ar;
+    while ((ar = cmd_next_arg(&c, argc, argv, &ai)) > 0) {
         const char *v;
-        int r = cmd_config_flag(&c, argc, argv, &i);
-        if (r < 0)
-            return 2;
-        if (r > 0)
-            continue;
-        if (strcmp(argv[i], "--no-agent") == 0)
+        if (strcmp(argv[ai], "--no-agent") == 0)
             use_agent = 0;
-        else if ((v = cmd_flag_value("--agent", argc, argv, &i)))
+        else if ((v = cmd_flag_value("--agent", argc, argv, &ai)))
             agent_url = v;
-        else if (strcmp(argv[i], "-a") == 0 || strcmp(argv[i], "--all") == 0)
+        else if (strcmp(argv[ai], "-a") == 0 || strcmp(argv[ai], "--all") == 0)
             all = 1;
-        else if (strcmp(argv[i], "--json") == 0)
+        else if (strcmp(argv[ai], "--json") == 0)
             json = 1;
-        else if (strcmp(argv[i], "--no-trunc") == 0)
+        else if (strcmp(argv[ai], "--no-trunc") == 0)
             no_trunc = 1;
-        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+        else if (strcmp(argv[ai], "--help") == 0 || strcmp(argv[ai], "-h") == 0) {
             ps_usage(stdout);
             return 0;
-        } else if ((v = cmd_flag_value("--format", argc, argv, &i)))
+        } else if ((v = cmd_flag_value("--format", argc, argv, &ai)))
             format = v;
-        else if ((v = cmd_flag_value("--sort", argc, argv, &i))) {
+        else if ((v = cmd_flag_value("--sort", argc, argv, &ai))) {
             if (view_parse_sort(v, &sort) < 0) {
                 fprintf(stderr, "berth ps: unknown sort key '%s'\n", v);
                 return 2;
             }
-        } else if ((v = cmd_flag_value("--sample", argc, argv, &i))) {
+        } else if ((v = cmd_flag_value("--sample", argc, argv, &ai))) {
             if (cfg_parse_duration(v, &sample_ms) < 0 || sample_ms > 10000) {
                 fprintf(stderr, "berth ps: --sample wants a duration up to 10s\n");
                 return 2;
             }
             use_agent = 0;
-        } else if (argv[i][0] != '-' && !container) {
-            container = argv[i];
+        } else if (argv[ai][0] != '-' && !container) {
+            container = argv[ai];
         } else {
-            fprintf(stderr, "berth ps: unknown option '%s'\n", argv[i]);
+            fprintf(stderr, "berth ps: unknown option '%s'\n", argv[ai]);
             ps_usage(stderr);
             return 2;
         }
     }
+    if (ar < 0)
+        return 2;
     if (container)
         return ps_container(&c, container, json, sample_ms > 100 ? sample_ms : 200);
     log_set_level(LOG_WARN);

@@ -27,38 +27,35 @@ static const char *jstr(json_t *o, const char *k)
 int cmd_services(int argc, char **argv)
 {
     cfg c;
-    cfg_defaults(&c);
     int json = 0, use_agent = 1, rc = 1;
     const char *only = NULL, *agent_url = NULL;
-    if (cmd_load_config(&c, argc, argv) < 0)
+    if (cmd_args_begin(&c, argc, argv) < 0)
         return 2;
-    for (int i = 1; i < argc; i++) {
+    int ai = 0, ar;
+    while ((ar = cmd_next_arg(&c, argc, argv, &ai)) > 0) {
         const char *v;
-        int r = cmd_config_flag(&c, argc, argv, &i);
-        if (r < 0)
-            return 2;
-        if (r > 0)
-            continue;
-        if (strcmp(argv[i], "--json") == 0)
+        if (strcmp(argv[ai], "--json") == 0)
             json = 1;
-        else if (strcmp(argv[i], "--no-agent") == 0)
+        else if (strcmp(argv[ai], "--no-agent") == 0)
             use_agent = 0;
-        else if ((v = cmd_flag_value("--agent", argc, argv, &i)))
+        else if ((v = cmd_flag_value("--agent", argc, argv, &ai)))
             agent_url = v;
-        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+        else if (strcmp(argv[ai], "--help") == 0 || strcmp(argv[ai], "-h") == 0) {
             printf("usage: berth services [NAME] [--json] [--no-agent] [--agent URL]\n"
                    "                      [--probe-timeout 1s] [--host-root DIR]\n"
                    "Lists what listens in each container (TCP and UDP, IPv4 and IPv6,\n"
                    "with the owning process) and whether it answers a probe made from\n"
                    "inside the container's network namespace.\n");
             return 0;
-        } else if (argv[i][0] != '-' && !only)
-            only = argv[i];
+        } else if (argv[ai][0] != '-' && !only)
+            only = argv[ai];
         else {
-            fprintf(stderr, "berth services: unknown option '%s'\n", argv[i]);
+            fprintf(stderr, "berth services: unknown option '%s'\n", argv[ai]);
             return 2;
         }
     }
+    if (ar < 0)
+        return 2;
     log_set_level(LOG_WARN);
     if (c.host_root[0] || !c.docker)
         use_agent = 0;

@@ -193,31 +193,28 @@ static void draw(engine *e, enum view_sort sort, int *sel, int all, char sel_id[
 int cmd_top(int argc, char **argv)
 {
     cfg c;
-    cfg_defaults(&c);
-    if (cmd_load_config(&c, argc, argv) < 0)
+    if (cmd_args_begin(&c, argc, argv) < 0)
         return 2;
     enum view_sort sort = VS_CPU;
-    for (int i = 1; i < argc; i++) {
+    int ai = 0, ar;
+    while ((ar = cmd_next_arg(&c, argc, argv, &ai)) > 0) {
         const char *v;
-        int r = cmd_config_flag(&c, argc, argv, &i);
-        if (r < 0)
-            return 2;
-        if (r > 0)
-            continue;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+        if (strcmp(argv[ai], "--help") == 0 || strcmp(argv[ai], "-h") == 0) {
             printf("usage: berth top [--sort cpu|mem|net|block|pids|name] [--interval 1s]\n"
                    "                 [--host-root DIR] [--docker-host URL] [--no-docker]\n");
             return 0;
-        } else if ((v = cmd_flag_value("--sort", argc, argv, &i))) {
+        } else if ((v = cmd_flag_value("--sort", argc, argv, &ai))) {
             if (view_parse_sort(v, &sort) < 0) {
                 fprintf(stderr, "berth top: unknown sort key '%s'\n", v);
                 return 2;
             }
         } else {
-            fprintf(stderr, "berth top: unknown option '%s'\n", argv[i]);
+            fprintf(stderr, "berth top: unknown option '%s'\n", argv[ai]);
             return 2;
         }
     }
+    if (ar < 0)
+        return 2;
     /* Log lines would corrupt the screen; errors show in the header instead. */
     log_set_level(LOG_ERROR);
     char err[512];

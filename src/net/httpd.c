@@ -529,7 +529,9 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
     const char *inm =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    httpd_req req = {method, url, r->query, ae ? ae : "", inm ? inm : ""};
+    const char *auth =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    httpd_req req = {method, url, r->query, ae ? ae : "", inm ? inm : "", auth ? auth : ""};
     httpd_resp resp = {200, "text/plain; charset=utf-8", "", BUF_INIT, {{0}}, 0, NULL, NULL};
     d->handler(&req, &resp, d->arg);
     if (resp.n_headers > HTTPD_MAX_HEADERS)

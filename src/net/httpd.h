@@ -59,6 +59,7 @@ typedef struct httpd_req {
     const char *query;           /* raw query string after '?', "" if none */
     const char *accept_encoding; /* Accept-Encoding header, "" if none */
     const char *if_none_match;   /* If-None-Match header, "" if none */
+    const char *authorization;   /* Authorization header, "" if none (agent/routes.c) */
 } httpd_req;
 
 /*

@@ -38,6 +38,7 @@
 #include "util/log.h"
 #include "web/assets.h"
 #include "web/range.h"
+#include "web/respond.h"
 #include "web/sse.h"
 #include "util/xalloc.h"
 
@@ -430,24 +431,6 @@ void web_free(web *w)
 
 /* ---- routes ------------------------------------------------------------- */
 
-static void set_json(httpd_resp *r, int status)
-{
-    r->status = status;
-    snprintf(r->content_type, sizeof(r->content_type), "application/json");
-}
-
-static void error_json(httpd_resp *r, int status, const char *msg)
-{
-    set_json(r, status);
-    buf_reset(&r->body);
-    json_t *o = json_pack("{s:s}", "error", msg);
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    buf_puts(&r->body, s ? s : "{\"error\":\"internal\"}");
-    buf_putc(&r->body, '\n');
-    free(s);
-    json_decref(o);
-}
-
 static void add_header(httpd_resp *r, const char *name, const char *value)
 {
     if (r->n_headers < HTTPD_MAX_HEADERS) {
@@ -482,7 +465,7 @@ static int etag_matches(const char *inm, const char *etag)
     return strstr(inm, etag) != NULL; /* a list of quoted tags */
 }
 
-static int serve_asset(const httpd_req *req, httpd_resp *resp)
+int web_route_asset(const httpd_req *req, httpd_resp *resp)
 {
     const char *p = strcmp(req->path, "/") == 0 ? "/index.html" : req->path;
     const web_asset *a = NULL;
@@ -511,14 +494,14 @@ static int serve_asset(const httpd_req *req, httpd_resp *resp)
     return 1;
 }
 
-static void host_json(web *w, httpd_resp *resp)
+void web_route_host(web *w, httpd_resp *resp)
 {
     buf base = BUF_INIT;
     json_render_host(w->e, &base);
     json_t *o = json_loadb(base.data, base.len, 0, NULL);
     buf_free(&base);
     if (!o) {
-        error_json(resp, 500, "internal error");
+        web_error_json(resp, 500, "internal error");
         return;
     }
     store *st = engine_store(w->e);
@@ -556,7 +539,7 @@ static void host_json(web *w, httpd_resp *resp)
                                   (json_int_t)ss.refused));
     char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
     json_decref(o);
-    set_json(resp, 200);
+    web_set_json(resp, 200);
     buf_puts(&resp->body, s ? s : "{}");
     free(s);
 }
@@ -610,13 +593,13 @@ static void host_history(web *w, const web_range *r, httpd_resp *resp)
     json_object_set_new(o, "samples", c.rows);
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
-    set_json(resp, 200);
+    web_set_json(resp, 200);
     buf_puts(&resp->body, s ? s : "{}");
     free(s);
 }
 
 /* /api/v1/containers/{key}/services: the container's services array. */
-static void services_json(web *w, const char *key, httpd_resp *resp)
+void web_route_services(web *w, const char *key, httpd_resp *resp)
 {
     buf tmp = BUF_INIT;
     json_render_containers(w->e, 0, key, &tmp);
@@ -625,7 +608,7 @@ static void services_json(web *w, const char *key, httpd_resp *resp)
     if (!json_is_array(arr) || json_array_size(arr) != 1) {
         int many = json_is_array(arr) && json_array_size(arr) > 1;
         json_decref(arr);
-        error_json(resp, many ? 409 : 404, many ? "ambiguous id prefix" : "no such container");
+        web_error_json(resp, many ? 409 : 404, many ? "ambiguous id prefix" : "no such container");
         return;
     }
     json_t *c = json_array_get(arr, 0);
@@ -635,7 +618,7 @@ static void services_json(web *w, const char *key, httpd_resp *resp)
     char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(o);
     json_decref(arr);
-    set_json(resp, 200);
+    web_set_json(resp, 200);
     buf_puts(&resp->body, s ? s : "{}");
     free(s);
 }
@@ -649,7 +632,7 @@ static void services_json(web *w, const char *key, httpd_resp *resp)
  * writes (log shipping need not be on). Only the current file is read, at
  * most its last 512 KiB; messages are JSON-escaped with invalid UTF-8
  * replaced, so whatever the container printed cannot break the page. */
-static void logs_json(web *w, const char *key, const char *query, httpd_resp *resp)
+void web_route_logs(web *w, const char *key, const char *query, httpd_resp *resp)
 {
     long tail = 100;
     const char *q = strstr(query, "tail=");
@@ -657,7 +640,7 @@ static void logs_json(web *w, const char *key, const char *query, httpd_resp *re
         char *end;
         tail = strtol(q + 5, &end, 10);
         if (end == q + 5 || (*end && *end != '&') || tail < 1 || tail > WEB_LOG_TAIL_MAX) {
-            error_json(resp, 400, "tail: want a number from 1 to 1000");
+            web_error_json(resp, 400, "tail: want a number from 1 to 1000");
             return;
         }
     }
@@ -687,7 +670,7 @@ static void logs_json(web *w, const char *key, const char *query, httpd_resp *re
     }
     st_unlock(st);
     if (!found || many) {
-        error_json(resp, many ? 409 : 404, many ? "ambiguous id prefix" : "no such container");
+        web_error_json(resp, many ? 409 : 404, many ? "ambiguous id prefix" : "no such container");
         return;
     }
     buf raw = BUF_INIT, out = BUF_INIT;
@@ -697,7 +680,7 @@ static void logs_json(web *w, const char *key, const char *query, httpd_resp *re
     struct stat sb;
     if (fd < 0 || fstat(fd, &sb) < 0) {
         /* no json-file log (another log driver, or not written yet) */
-        set_json(resp, 200);
+        web_set_json(resp, 200);
         buf_puts(&resp->body, "{\"name\":");
         jsonw_str(&resp->body, name, strlen(name));
         buf_puts(&resp->body, ",\"lines\":[]}");
@@ -749,7 +732,7 @@ static void logs_json(web *w, const char *key, const char *query, httpd_resp *re
         i += ll + 1;
     }
     buf_puts(&out, "]}");
-    set_json(resp, 200);
+    web_set_json(resp, 200);
     buf_append(&resp->body, out.data, out.len);
 out:
     if (fd >= 0)
@@ -759,7 +742,7 @@ out:
     buf_free(&out);
 }
 
-static void stream(web *w, const httpd_req *req, httpd_resp *resp)
+void web_route_stream(web *w, const httpd_req *req, httpd_resp *resp)
 {
     add_header(resp, "Cache-Control", "no-store");
     add_header(resp, "X-Accel-Buffering", "no");
@@ -774,67 +757,38 @@ static void stream(web *w, const httpd_req *req, httpd_resp *resp)
     int rc = sse_attach(w->hub, resp);
     if (rc < 0) {
         resp->n_headers = 0;
-        error_json(resp, 503,
-                   rc == -EBUSY ? "too many dashboard streams (max_clients)" : "shutting down");
+        web_error_json(resp, 503,
+                       rc == -EBUSY ? "too many dashboard streams (max_clients)" : "shutting down");
         log_debug(MOD, "stream refused: %s", rc == -EBUSY ? "max clients" : "shutdown");
         return;
     }
     resp->status = 200;
 }
 
-int web_handle(web *w, const httpd_req *req, httpd_resp *resp)
+/* The range of ?since=&until=&step=, or a 400 answered: 0 or -1. */
+static int range_of(const httpd_req *req, web_range *r, httpd_resp *resp)
 {
-    const char *p = req->path;
-    if (strncmp(p, "/api/", 5) != 0)
-        return serve_asset(req, resp);
-    if (strcmp(p, "/api/v1/stream") == 0) {
-        stream(w, req, resp);
-        return 1;
-    }
-    if (strcmp(p, "/api/v1/host") == 0) {
-        host_json(w, resp);
-        return 1;
-    }
-    const char *pre = "/api/v1/containers/";
-    int is_host_hist = strcmp(p, "/api/v1/host/history") == 0;
-    const char *slash = NULL;
-    char key[160];
-    if (!is_host_hist) {
-        if (strncmp(p, pre, strlen(pre)) != 0)
-            return 0;
-        const char *k = p + strlen(pre);
-        slash = strchr(k, '/');
-        if (!slash)
-            return 0;
-        size_t kl = (size_t)(slash - k);
-        if (kl == 0 || kl >= sizeof(key))
-            return 0;
-        memcpy(key, k, kl);
-        key[kl] = '\0';
-        if (strcmp(slash, "/services") == 0) {
-            services_json(w, key, resp);
-            return 1;
-        }
-        if (strcmp(slash, "/logs") == 0) {
-            logs_json(w, key, req->query, resp);
-            return 1;
-        }
-        if (strcmp(slash, "/history") != 0)
-            return 0;
-    }
-    web_range r;
     char err[160];
-    if (web_parse_range(req->query, strlen(req->query), clock_wall_ms(), &r, err, sizeof(err)) <
-        0) {
-        error_json(resp, 400, err);
-        return 1;
+    if (web_parse_range(req->query, strlen(req->query), clock_wall_ms(), r, err, sizeof(err)) < 0) {
+        web_error_json(resp, 400, err);
+        return -1;
     }
-    if (is_host_hist) {
+    return 0;
+}
+
+void web_route_host_history(web *w, const httpd_req *req, httpd_resp *resp)
+{
+    web_range r;
+    if (range_of(req, &r, resp) == 0)
         host_history(w, &r, resp);
-        return 1;
-    }
-    set_json(resp, 200);
+}
+
+void web_route_history(web *w, const char *key, const httpd_req *req, httpd_resp *resp)
+{
+    web_range r;
+    if (range_of(req, &r, resp) < 0)
+        return;
+    web_set_json(resp, 200);
     if (json_render_history_step(w->e, key, r.since_ms, r.until_ms, r.step_ms, &resp->body) < 0)
-        error_json(resp, 404, "no such container");
-    return 1;
+        web_error_json(resp, 404, "no such container");
 }

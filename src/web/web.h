@@ -14,7 +14,8 @@
  *   /api/v1/stream                       Server-Sent Events: one summary
  *                                        frame per interval (web/sse.c)
  *
- * Everything is read-only; the other /api/v1 routes stay in cmd/agent.c.
+ * Everything is read-only. The dispatch is agent/routes.c's table: the
+ * functions below are its handlers (key is the {name} of the path).
  * docs/api.md documents every field.
  */
 #ifndef BERTH_WEB_H
@@ -42,7 +43,13 @@ int web_new(engine *e, const web_opts *o, web **out, char *err, size_t errlen);
 void web_shutdown(web *w);
 /* Frees w: call after httpd_stop (streams hold references until then). */
 void web_free(web *w);
-/* Answers the routes above and returns 1; returns 0 for any other path. */
-int web_handle(web *w, const httpd_req *req, httpd_resp *resp);
+/* The front end's files: 1 when req->path is one (answered), else 0. */
+int web_route_asset(const httpd_req *req, httpd_resp *resp);
+void web_route_stream(web *w, const httpd_req *req, httpd_resp *resp);
+void web_route_host(web *w, httpd_resp *resp);
+void web_route_host_history(web *w, const httpd_req *req, httpd_resp *resp);
+void web_route_services(web *w, const char *key, httpd_resp *resp);
+void web_route_logs(web *w, const char *key, const char *query, httpd_resp *resp);
+void web_route_history(web *w, const char *key, const httpd_req *req, httpd_resp *resp);
 
 #endif

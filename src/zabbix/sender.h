@@ -3,7 +3,7 @@
  * (trapper) protocol that zabbix_sender speaks to a Zabbix server or proxy.
  * Encoding of a batch of values into one frame, and parsing of the server's
  * reply; no I/O, so both are unit-tested and fuzzed (fuzz/fuzz_zbx_sender.c).
- * The loop that sends batches is core/zbxactive.c.
+ * The loop that sends batches is agent/zbxpush.c.
  *
  * One exchange per TCP connection, as zabbix_sender does it:
  *   request  "ZBXD" 0x01 | datalen (4 bytes LE) | 0 (4 bytes) | JSON

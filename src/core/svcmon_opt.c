@@ -1,0 +1,50 @@
+/*
+ * svcmon_opt: the service discovery and probe keys (services, probe_*),
+ * one row each; see util/opt.h.
+ */
+#include "util/config.h"
+
+static const opt_row rows[] = {
+    {.key = "services",
+     .type = OPT_BOOL,
+     CFG_FIELD(services),
+     .def = "on",
+     .help = "discover and probe services in containers",
+     .want = "on or off",
+     .neg = "--no-services",
+     .doc = "discover what listens in each container and probe it (`--no-services`)"},
+    {.key = "services_interval",
+     .type = OPT_DURATION,
+     CFG_FIELD(services_interval_ms),
+     .min = 100,
+     .max = 3600000,
+     .def = "10s",
+     .help = "service discovery and probe interval",
+     .want = "a duration from 100ms to 1h",
+     .doc = "how often services are discovered and probed"},
+    {.key = "probe_timeout",
+     .type = OPT_DURATION,
+     CFG_FIELD(probe_timeout_ms),
+     .min = 100,
+     .max = 60000,
+     .def = "1s",
+     .help = "timeout of one probe",
+     .want = "a duration from 100ms to 60s",
+     .doc = "timeout of one probe"},
+    {.key = "probe_http",
+     .type = OPT_STR,
+     CFG_FIELD(probe_http),
+     .arg = "LIST",
+     .help = "HTTP probes, NAME:PORT:/path[:STATUS],... (* = every container)",
+     .doc = "HTTP probes by container name, `NAME:PORT:/path[:STATUS]`, comma-separated; `*` "
+            "for every container (as the `berth.probe.http` label)"},
+    {.key = "probe_ignore",
+     .type = OPT_STR,
+     CFG_FIELD(probe_ignore),
+     .arg = "LIST",
+     .help = "ports neither listed nor probed, NAME:PORT,...",
+     .doc = "ports neither listed nor probed, `NAME:PORT`, comma-separated; `*` for every "
+            "container (as `berth.probe.ignore`)"},
+};
+
+const opt_table svcmon_opt_table = {"services", "main", rows, OPT_NROWS(rows)};
