@@ -31,6 +31,7 @@
 #include "export/zbxitems.h"
 #include "disk/tracker.h"
 #include "export/export.h"
+#include "export/prom_logs.h"
 #include "net/httpd.h"
 #include "logs/lpipe.h"
 #include "util/log.h"
@@ -126,7 +127,10 @@ static void handle(const httpd_req *req, httpd_resp *resp, void *arg)
             prom_render(a->e, &a->xo, &resp->body);
         if (a->za)
             zbxactive_render_prom(a->za, &resp->body);
-        lpipe_render_prom(a->lp, &resp->body);
+        lpipe_stats ls = {0};
+        lpipe_get_stats(a->lp, &ls);
+        prom_render_logs(&ls, &resp->body);
+        lpipe_stats_free(&ls);
         return;
     }
     if (!a->e) { /* --only logs: /metrics and /healthz */
