@@ -205,7 +205,7 @@ void *lpipe_sender_main(void *arg)
 {
     lsend *s = arg;
     lpipe *p = s->p;
-    unsigned seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)s;
+    unsigned seed = (unsigned)(clock_wall_ns() / 1000000000) ^ (unsigned)(uintptr_t)s;
     lbuf_pos cur = lbuf_cursor(s->b);
     srcs_load(s, cur.seg, cur.off);
     buf raw = BUF_INIT;
