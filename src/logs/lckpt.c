@@ -29,6 +29,8 @@
 #include "logs/lpipe_int.h"
 #include "util/log.h"
 
+#define CK_MAGIC "berth-logs-state 1"
+
 int lckpt_load(lpipe *p, lbuf_pos *ends, int *has_end)
 {
     char path[600];

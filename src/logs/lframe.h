@@ -13,7 +13,7 @@
  * host order (the buffer never leaves the host that wrote it). A string
  * longer than 65535 bytes is cut there. Each segment carries the 'S' of
  * every source before its first 'L' there, so a sender can start in any
- * segment (see lpipe.c).
+ * segment (the reader's emit in lpipe.c sees to it).
  *
  * Decoding is bounds-checked everywhere: a buffer file is outside input
  * after a crash or a disk error. No I/O here.

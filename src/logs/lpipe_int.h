@@ -32,7 +32,6 @@
 #define READ_CHUNK    (1u << 20)
 #define CYCLE_BYTES   (32u << 20)
 #define MAX_LABELS    32
-#define CK_MAGIC      "berth-logs-state 1"
 
 /* Join slots: Docker partial lines of stream s in PJ(s), multiline groups
  * of stream s in ML(s); s is LREC_STDOUT, LREC_STDERR or LREC_FILE. */
