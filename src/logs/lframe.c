@@ -2,8 +2,9 @@
  * lframe: encoder and decoder of the log pipeline's 'S' and 'L' buffer
  * payloads; the format is described in lframe.h. The encoder runs on the
  * reader thread, the decoder on the sender threads; neither keeps state,
- * so neither needs a lock. lframe_line_hdr and lframe_get_line are on the
- * per-record path: they copy fixed-size fields and allocate nothing.
+ * so neither needs a lock. The 'L' header's two functions are on the
+ * per-record path: they are inline in lframe.h, copy fixed-size fields and
+ * allocate nothing.
  */
 #include "logs/lframe.h"
 
@@ -34,18 +35,6 @@ void lframe_put_source(buf *b, uint32_t src, unsigned flags, const char *const *
     buf_append(b, &nl, 2);
     for (size_t i = 0; i < nlab * 2; i++)
         put16s(b, lab[i]);
-}
-
-void lframe_line_hdr(char *hdr, int stream, unsigned flags, uint32_t src, int64_t ts_ns,
-                     uint64_t seq)
-{
-    hdr[0] = 'L';
-    hdr[1] = (char)stream;
-    hdr[2] = (char)flags;
-    hdr[3] = 0;
-    memcpy(hdr + 4, &src, 4);
-    memcpy(hdr + 8, &ts_ns, 8);
-    memcpy(hdr + 16, &seq, 8);
 }
 
 static uint16_t get16(const char *q)
@@ -118,18 +107,4 @@ int lframe_get_source(const char *q, size_t len, uint32_t *src, lframe_src *out)
 bad:
     lframe_src_free(out);
     return -EINVAL;
-}
-
-int lframe_get_line(const char *q, size_t len, uint32_t *src, lrec *r)
-{
-    if (len < LFRAME_LHDR || q[0] != 'L')
-        return -EINVAL;
-    memcpy(src, q + 4, 4);
-    r->stream = (unsigned char)q[1];
-    r->flags = (unsigned char)q[2];
-    memcpy(&r->ts_ns, q + 8, 8);
-    memcpy(&r->seq, q + 16, 8);
-    r->msg = q + LFRAME_LHDR;
-    r->msg_len = len - LFRAME_LHDR;
-    return 0;
 }

@@ -21,8 +21,10 @@
 #ifndef BERTH_LFRAME_H
 #define BERTH_LFRAME_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "logs/lrec.h"
 #include "util/buf.h"
@@ -46,9 +48,6 @@ typedef struct lframe_src {
  * C strings. */
 void lframe_put_source(buf *b, uint32_t src, unsigned flags, const char *const *tags,
                        char *const *lab, size_t nlab);
-/* Writes the LFRAME_LHDR bytes of an 'L' payload; the message follows. */
-void lframe_line_hdr(char *hdr, int stream, unsigned flags, uint32_t src, int64_t ts_ns,
-                     uint64_t seq);
 
 /* Decodes an 'S' payload of len bytes into *out (all fields set) and its
  * source id into *src. 0, or -EINVAL for a short or malformed payload (out
@@ -56,10 +55,36 @@ void lframe_line_hdr(char *hdr, int stream, unsigned flags, uint32_t src, int64_
 int lframe_get_source(const char *q, size_t len, uint32_t *src, lframe_src *out);
 /* Frees what x owns and zeroes it; a zeroed x is a no-op. */
 void lframe_src_free(lframe_src *x);
+/* Writes the LFRAME_LHDR bytes of an 'L' payload; the message follows.
+ * Inline, as lframe_get_line: both run once per record. */
+static inline void lframe_line_hdr(char *hdr, int stream, unsigned flags, uint32_t src,
+                                   int64_t ts_ns, uint64_t seq)
+{
+    hdr[0] = 'L';
+    hdr[1] = (char)stream;
+    hdr[2] = (char)flags;
+    hdr[3] = 0;
+    memcpy(hdr + 4, &src, 4);
+    memcpy(hdr + 8, &ts_ns, 8);
+    memcpy(hdr + 16, &seq, 8);
+}
+
 /* Decodes an 'L' payload: stream, flags, ts_ns, seq, msg and msg_len of r
  * (the rest of r untouched; msg borrows from q) and the source id into
  * *src. 0, or -EINVAL when q is not an 'L' payload of at least
- * LFRAME_LHDR bytes. Allocates nothing (called per record). */
-int lframe_get_line(const char *q, size_t len, uint32_t *src, lrec *r);
+ * LFRAME_LHDR bytes. Allocates nothing. */
+static inline int lframe_get_line(const char *q, size_t len, uint32_t *src, lrec *r)
+{
+    if (len < LFRAME_LHDR || q[0] != 'L')
+        return -EINVAL;
+    memcpy(src, q + 4, 4);
+    r->stream = (unsigned char)q[1];
+    r->flags = (unsigned char)q[2];
+    memcpy(&r->ts_ns, q + 8, 8);
+    memcpy(&r->seq, q + 16, 8);
+    r->msg = q + LFRAME_LHDR;
+    r->msg_len = len - LFRAME_LHDR;
+    return 0;
+}
 
 #endif
