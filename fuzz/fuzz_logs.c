@@ -5,16 +5,21 @@
  * unescaped), RFC 3339 times, UTF-8 checks, JSON application logs
  * (lp_json_fields), the JSON string encoder every output uses, and the
  * disk buffer's frame check (a buffer file is outside input after a crash
- * or disk error). Seed with fuzz/corpus/logs/.
+ * or disk error), and the dashboard's log tail (lview_render, whole and
+ * with the first line cut), whose answer must be valid JSON. Seed with
+ * fuzz/corpus/logs/.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "logs/lbuf.h"
 #include "util/jsonw.h"
 #include "logs/lparse.h"
+#include "logs/lview.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -45,6 +50,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)jsonw_str(&b, copy, size);
     buf_free(&b);
     (void)lbuf_frame_check(copy, size);
+    for (int cut = 0; cut < 2; cut++) {
+        buf v = BUF_INIT;
+        lview_render(copy, size, cut, "c", cut ? 1000 : 3, &v);
+        json_error_t je;
+        json_t *j = json_loadb(v.data, v.len, JSON_ALLOW_NUL, &je);
+        if (!j)
+            abort(); /* the dashboard's answer is always JSON */
+        json_decref(j);
+        buf_free(&v);
+    }
     free(copy);
     free(out);
     return 0;

@@ -41,6 +41,7 @@
 #include "agent/zbxpush.h"
 #include "disk/tracker.h"
 #include "export/export.h"
+#include "export/prom_logs.h"
 #include "export/zbxitems.h"
 #include "logs/lpipe.h"
 #include "net/httpd.h"
@@ -126,7 +127,10 @@ static void r_metrics(void *ctx, const char *key, const httpd_req *req, httpd_re
         prom_render(a->e, &a->xo, &resp->body);
     if (a->za)
         zbxpush_render_prom(a->za, &resp->body);
-    lpipe_render_prom(a->lp, &resp->body);
+    lpipe_stats ls = {0};
+    lpipe_get_stats(a->lp, &ls);
+    prom_render_logs(&ls, &resp->body);
+    lpipe_stats_free(&ls);
 }
 
 static void r_healthz(void *ctx, const char *key, const httpd_req *req, httpd_resp *resp)

@@ -5,6 +5,7 @@
  * updates, never across I/O on the hot path.
  */
 #include "logs/lbuf.h"
+#include "util/clock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -539,14 +540,10 @@ static int pos_lt(const lbuf_pos *a, const lbuf_pos *c)
 
 int lbuf_wait(lbuf *b, const lbuf_pos *cur, int timeout_ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    /* pthread_cond_timedwait's deadline is on CLOCK_REALTIME (the
+     * condition's default clock) */
+    int64_t dl = clock_wall_ns() + (int64_t)timeout_ms * 1000000;
+    struct timespec ts = {.tv_sec = (time_t)(dl / 1000000000), .tv_nsec = (long)(dl % 1000000000)};
     pthread_mutex_lock(&b->mu);
     int more;
     while (!(more = pos_lt(cur, &b->committed)) && !b->wake) {

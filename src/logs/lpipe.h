@@ -56,7 +56,42 @@ int lpipe_parse_output(const char *line, struct lout_cfg *c, char *err, size_t e
 int lpipe_start(const lpipe_opts *o, lpipe **out, char *err, size_t errlen);
 /* Stops the threads after a last checkpoint; NULL is a no-op. */
 void lpipe_stop(lpipe *p);
-/* Appends berth_logs_* series in Prometheus text format. Thread-safe. */
-void lpipe_render_prom(lpipe *p, buf *b);
+
+/* A copy of the pipeline's figures, taken by lpipe_get_stats under the
+ * pipeline's lock, for renderers (export/prom_logs.c) that must not see
+ * the pipeline itself. The per-input figures are those the reader
+ * published at the end of its last cycle. */
+typedef struct lpipe_in_stats {
+    int is_ctr;  /* 1: a container (id, name), 0: a plain file (path) */
+    char id[65]; /* container id */
+    char name[128];
+    char path[512]; /* the file followed */
+    uint64_t recs, bytes, lag_bytes;
+    int64_t last_ts_ns; /* time of the last record read, 0 if none */
+} lpipe_in_stats;
+
+typedef struct lpipe_out_stats {
+    char name[64], type[32];
+    uint64_t sent, sent_bytes, retried, rejected, dropped, errors, batches;
+    uint64_t buffer_bytes, lag_bytes;
+    int64_t oldest_unsent_ts_ns; /* 0 when caught up */
+} lpipe_out_stats;
+
+typedef struct lpipe_stats {
+    int on;         /* 0: no pipeline (logs off): nothing to render */
+    int64_t now_ns; /* wall clock when the copy was taken, for the ages */
+    lpipe_in_stats *ins;
+    size_t nins, cap; /* cap: room in ins, kept between calls */
+    lpipe_out_stats out[LPIPE_MAX_OUT];
+    size_t nout;
+    uint64_t parse_errors, invalid_utf8, truncated, partial_joined, rotations, copytruncates, gaps,
+        dropped, dropped_bytes, ck_writes, paused_cycles, paused, wakeups, inputs;
+} lpipe_stats;
+
+/* Copies p's figures into *st (which is {0} or from an earlier call: its
+ * room for inputs is reused). p NULL: st->on = 0 and -ENOENT; else 0.
+ * Thread-safe. Free with lpipe_stats_free. */
+int lpipe_get_stats(lpipe *p, lpipe_stats *st);
+void lpipe_stats_free(lpipe_stats *st);
 
 #endif

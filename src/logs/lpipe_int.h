@@ -1,10 +1,15 @@
 /*
- * lpipe_int: the log pipeline's private types, shared by its three files:
- * lpipe.c (the reader, checkpoints, metrics, start and stop), lwatch.c
- * (the Docker watcher) and lsend.c (one sender per output). Nothing
- * outside src/logs/lpipe*.c, lwatch.c and lsend.c includes it; the
- * pipeline's interface is lpipe.h. See lpipe.c for the threads and the
- * record format in the buffers.
+ * lpipe_int: the log pipeline's private types and the functions its files
+ * share: lpipe.c (the reader loop, start and stop, the metrics copy),
+ * lconf.c (configuration), lckpt.c (the checkpoint file), linput.c (the
+ * inputs), lwatch.c (the Docker watcher) and lsend.c (one sender per
+ * output); lframe.c (the buffer payloads) needs none of it. Nothing outside
+ * those files includes it; the pipeline's interface is lpipe.h. See lpipe.c
+ * for the threads and the lock rules, lframe.h for the record format.
+ *
+ * The types come first and every file includes only this header (and the
+ * lower modules), so the files of the pipeline call each other without
+ * including each other: no include circle.
  */
 #ifndef BERTH_LPIPE_INT_H
 #define BERTH_LPIPE_INT_H
@@ -15,6 +20,7 @@
 
 #include "docker/docker.h"
 #include "logs/lbuf.h"
+#include "logs/lframe.h"
 #include "logs/lout.h"
 #include "logs/lpipe.h"
 #include "logs/lrec.h"
@@ -22,11 +28,10 @@
 #include "util/buf.h"
 #include "util/clock.h"
 
-#define SRC_FLAG_JSON 1u
+#define SRC_FLAG_JSON LFRAME_SRC_JSON
 #define READ_CHUNK    (1u << 20)
 #define CYCLE_BYTES   (32u << 20)
 #define MAX_LABELS    32
-#define CK_MAGIC      "berth-logs-state 1"
 
 /* Join slots: Docker partial lines of stream s in PJ(s), multiline groups
  * of stream s in ML(s); s is LREC_STDOUT, LREC_STDERR or LREC_FILE. */
@@ -96,13 +101,8 @@ typedef struct lmsg {
 /* ------------------------------------------------------------------ */
 /* outputs */
 
-typedef struct lsrc {
-    int used;
-    char *str[10];
-    lrec_kv *lab;
-    size_t nlab;
-    unsigned flags;
-} lsrc;
+/* A source definition as a sender decoded it from an 'S' payload. */
+typedef lframe_src lsrc;
 
 typedef struct lsend {
     struct lpipe *p;
@@ -179,6 +179,36 @@ static inline int lpipe_stopping(const lpipe *p)
 /* lpipe.c */
 /* 1 when a message of this kind may be logged now (one per 10 s). */
 int lpipe_ratelim_ok(ratelim *r);
+
+/* lconf.c: fills the defaults of the options left 0. */
+void lconf_defaults(lpipe_opts *o);
+/* lconf.c: parses o's output lines (or the default file output) into
+ * p->out and creates the outputs; p->nout counts those created. 0 or
+ * -errno with err set. */
+int lconf_outputs(lpipe *p, const lpipe_opts *o, char *err, size_t errlen);
+
+/* lckpt.c: reads DIR/state into p->seq, p->ck and the buffer ends
+ * (has_end[i] set for every output found). 0, or -errno. */
+int lckpt_load(lpipe *p, lbuf_pos *ends, int *has_end);
+/* lckpt.c: writes DIR/state with the inputs' safe positions and ends. On
+ * success every input's ck_pos becomes what was written. 0 or -errno
+ * (logged, rate-limited). */
+int lckpt_write(lpipe *p, const lbuf_pos *ends);
+/* lckpt.c: the checkpoint entry of an input key, or NULL. */
+ckent *lckpt_find(lpipe *p, const char *key);
+
+/* linput.c: what linput_at_eof found at the end of an input's file. */
+enum { LINPUT_IDLE = 0, LINPUT_MORE = 1, LINPUT_DRAINED = 2 };
+/* linput.c: frees an input; NULL is a no-op. */
+void linput_free(lin *in);
+/* linput.c: adds and removes the inputs the watcher queued. */
+void linput_handle_queue(lpipe *p);
+/* linput.c: adds the files of the globs (p->o.files) not followed yet. */
+void linput_scan_globs(lpipe *p);
+/* linput.c: at the end of in's file: follows a rotation or truncation
+ * (LINPUT_MORE: read on), reports a removed container read to its end
+ * (LINPUT_DRAINED) or nothing more to read now (LINPUT_IDLE). */
+int linput_at_eof(lin *in);
 /* lwatch.c: the Docker watcher thread (arg: lpipe *). */
 void *lpipe_watcher_main(void *arg);
 /* lsend.c: one output's sender thread (arg: lsend *). */

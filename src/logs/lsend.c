@@ -5,7 +5,13 @@
  * berth.logs.json=1), calls the output's send(), retries whole-batch
  * failures and per-record RETRY with exponential backoff and jitter, drops
  * and counts REJECTs, and saves the cursor after each acknowledged batch.
- * See lpipe.c for the record format.
+ * The payloads are decoded by lframe.c (format in lframe.h).
+ *
+ * Invariants: runs on its own thread and touches only its lsend, its lbuf
+ * and p->mu (for the metrics, never held across a send or a sleep; no other
+ * lock is taken under it). The source table belongs to the segment
+ * srcs_seg: it is reset at every segment change, and a source redefined in
+ * the middle of a batch is kept in the grave until the batch is sent.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -22,27 +28,10 @@
 /* ------------------------------------------------------------------ */
 /* the senders */
 
-static uint16_t get16(const char *q)
-{
-    return (uint16_t)((unsigned char)q[0] | (unsigned char)q[1] << 8);
-}
-
-static void lsrc_free(lsrc *x)
-{
-    for (int k = 0; k < 10; k++)
-        free(x->str[k]);
-    for (size_t k = 0; k < x->nlab; k++) {
-        free((char *)x->lab[k].key);
-        free((char *)x->lab[k].val);
-    }
-    free(x->lab);
-    memset(x, 0, sizeof(*x));
-}
-
 static void grave_clear(lsend *s)
 {
     for (size_t i = 0; i < s->ngrave; i++)
-        lsrc_free(&s->grave[i]);
+        lframe_src_free(&s->grave[i]);
     free(s->grave);
     s->grave = NULL;
     s->ngrave = 0;
@@ -50,41 +39,24 @@ static void grave_clear(lsend *s)
 
 static void srcs_reset(lsend *s, uint64_t seg)
 {
-    for (size_t i = 0; i < s->nsrcs; i++) {
-        lsrc *x = &s->srcs[i];
-        if (!x->used)
-            continue;
-        for (int k = 0; k < 10; k++)
-            free(x->str[k]);
-        for (size_t k = 0; k < x->nlab; k++) {
-            free((char *)x->lab[k].key);
-            free((char *)x->lab[k].val);
-        }
-        free(x->lab);
-        memset(x, 0, sizeof(*x));
-    }
+    for (size_t i = 0; i < s->nsrcs; i++)
+        if (s->srcs[i].used)
+            lframe_src_free(&s->srcs[i]);
     s->srcs_seg = seg;
 }
 
-static char *dup_n(const char *q, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (!d)
-        abort();
-    memcpy(d, q, n);
-    d[n] = '\0';
-    return d;
-}
-
-/* Defines a source from an 'S' payload; bounds-checked (disk data). */
+/* Defines a source from an 'S' payload (decoded by lframe, which checks
+ * the bounds: disk data). */
 static void src_define(lsend *s, const char *q, size_t len)
 {
-    if (len < 6)
-        return;
     uint32_t id;
-    memcpy(&id, q + 1, 4);
-    if (id > 1000000)
+    lsrc tmp;
+    if (lframe_get_source(q, len, &id, &tmp) < 0)
         return;
+    if (id > 1000000) {
+        lframe_src_free(&tmp);
+        return;
+    }
     if (id >= s->nsrcs) {
         size_t nn = id + 64;
         lsrc *n = realloc(s->srcs, nn * sizeof(*n));
@@ -94,42 +66,6 @@ static void src_define(lsend *s, const char *q, size_t len)
         s->srcs = n;
         s->nsrcs = nn;
     }
-    lsrc tmp;
-    memset(&tmp, 0, sizeof(tmp));
-    tmp.flags = (unsigned char)q[5];
-    size_t i = 6;
-    for (int k = 0; k < 10; k++) {
-        if (i + 2 > len)
-            goto bad;
-        size_t l = get16(q + i);
-        if (i + 2 + l > len)
-            goto bad;
-        tmp.str[k] = dup_n(q + i + 2, l);
-        i += 2 + l;
-    }
-    if (i + 2 > len)
-        goto bad;
-    size_t nl = get16(q + i);
-    i += 2;
-    tmp.lab = calloc(nl ? nl : 1, sizeof(lrec_kv));
-    if (!tmp.lab)
-        abort();
-    for (size_t k = 0; k < nl; k++) {
-        const char *kv[2];
-        size_t kl[2];
-        for (int j = 0; j < 2; j++) {
-            if (i + 2 > len)
-                goto bad;
-            kl[j] = get16(q + i);
-            if (i + 2 + kl[j] > len)
-                goto bad;
-            kv[j] = dup_n(q + i + 2, kl[j]);
-            i += 2 + kl[j];
-        }
-        tmp.lab[k] = (lrec_kv){kv[0], kl[0], kv[1], kl[1]};
-        tmp.nlab++;
-    }
-    tmp.used = 1;
     lsrc *old = &s->srcs[id];
     if (old->used) {
         /* redefined inside a batch (after a rewind): records already
@@ -141,15 +77,6 @@ static void src_define(lsend *s, const char *q, size_t len)
         s->grave[s->ngrave++] = *old;
     }
     *old = tmp;
-    return;
-bad:
-    for (int k = 0; k < 10; k++)
-        free(tmp.str[k]);
-    for (size_t k = 0; k < tmp.nlab; k++) {
-        free((char *)tmp.lab[k].key);
-        free((char *)tmp.lab[k].val);
-    }
-    free(tmp.lab);
 }
 
 /* Sources of segment seg defined before offset upto (a restart in the
@@ -278,7 +205,7 @@ void *lpipe_sender_main(void *arg)
 {
     lsend *s = arg;
     lpipe *p = s->p;
-    unsigned seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)s;
+    unsigned seed = (unsigned)(clock_wall_ns() / 1000000000) ^ (unsigned)(uintptr_t)s;
     lbuf_pos cur = lbuf_cursor(s->b);
     srcs_load(s, cur.seg, cur.off);
     buf raw = BUF_INIT;
@@ -334,31 +261,24 @@ void *lpipe_sender_main(void *arg)
                 src_define(s, pl, len);
                 continue;
             }
-            if (pl[0] != 'L' || len < 24)
-                continue;
             uint32_t sid;
-            memcpy(&sid, pl + 4, 4);
             lrec *r = &recs[nr];
             memset(r, 0, sizeof(*r));
-            r->stream = (unsigned char)pl[1];
-            r->flags = (unsigned char)pl[2];
-            memcpy(&r->ts_ns, pl + 8, 8);
-            memcpy(&r->seq, pl + 16, 8);
-            r->msg = pl + 24;
-            r->msg_len = len - 24;
+            if (lframe_get_line(pl, len, &sid, r) < 0)
+                continue;
             static const char empty[] = "";
             const lsrc *src = sid < s->nsrcs && s->srcs[sid].used ? &s->srcs[sid] : NULL;
-            const char **tags[10] = {&r->host,
-                                     &r->container_id,
-                                     &r->container_name,
-                                     &r->image,
-                                     &r->image_id,
-                                     &r->compose_project,
-                                     &r->compose_service,
-                                     &r->swarm_service,
-                                     &r->swarm_task,
-                                     &r->path};
-            for (int k = 0; k < 10; k++)
+            const char **tags[LFRAME_NTAGS] = {&r->host,
+                                               &r->container_id,
+                                               &r->container_name,
+                                               &r->image,
+                                               &r->image_id,
+                                               &r->compose_project,
+                                               &r->compose_service,
+                                               &r->swarm_service,
+                                               &r->swarm_task,
+                                               &r->path};
+            for (int k = 0; k < LFRAME_NTAGS; k++)
                 *tags[k] = src ? src->str[k] : empty;
             if (src) {
                 r->labels = src->lab;

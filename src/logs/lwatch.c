@@ -126,7 +126,7 @@ void *lpipe_watcher_main(void *arg)
         char err[512];
         /* events from a second before the list, so nothing started between
          * the two is missed (a container seen twice is added once) */
-        int64_t since = (int64_t)time(NULL) - 1;
+        int64_t since = clock_wall_ms() / 1000 - 1;
         bmeta *list = NULL;
         size_t n = 0;
         if (dk_list(p->dk2, 1, &list, &n, err, sizeof(err)) < 0) {

@@ -32,6 +32,7 @@
 #include "disk/tracker.h"
 #include "util/jsonw.h"
 #include "logs/lparse.h"
+#include "logs/lview.h"
 #include "export/export.h"
 #include "metrics/ring.h"
 #include "metrics/store.h"
@@ -673,73 +674,10 @@ void web_route_logs(web *w, const char *key, const char *query, httpd_resp *resp
         web_error_json(resp, many ? 409 : 404, many ? "ambiguous id prefix" : "no such container");
         return;
     }
-    buf raw = BUF_INIT, out = BUF_INIT;
-    char *msg = NULL;
-    int fd =
-        path[strlen(w->o.host_root ? w->o.host_root : "")] ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-    struct stat sb;
-    if (fd < 0 || fstat(fd, &sb) < 0) {
-        /* no json-file log (another log driver, or not written yet) */
-        web_set_json(resp, 200);
-        buf_puts(&resp->body, "{\"name\":");
-        jsonw_str(&resp->body, name, strlen(name));
-        buf_puts(&resp->body, ",\"lines\":[]}");
-        goto out;
-    }
-    off_t from = sb.st_size > WEB_LOG_TAIL_BYTES ? sb.st_size - WEB_LOG_TAIL_BYTES : 0;
-    buf_reserve(&raw, (size_t)(sb.st_size - from) + 1);
-    ssize_t n = pread(fd, raw.data, (size_t)(sb.st_size - from), from);
-    raw.len = n > 0 ? (size_t)n : 0;
-    /* lines: skip a cut first line, keep the last `tail` complete ones */
-    size_t start = 0;
-    if (from > 0) {
-        const char *nl = memchr(raw.data, '\n', raw.len);
-        start = nl ? (size_t)(nl - raw.data) + 1 : raw.len;
-    }
-    size_t end = raw.len;
-    while (end > start && raw.data[end - 1] != '\n')
-        end--; /* a line still being written is left out */
-    /* back from the end, one line at a time: first stays at a line start */
-    size_t first = end;
-    for (long cnt = 0; first > start && cnt < tail; cnt++) {
-        size_t j = first - 1; /* the '\n' ending the line before */
-        while (j > start && raw.data[j - 1] != '\n')
-            j--;
-        first = j;
-    }
-    msg = xmalloc(raw.len + 1);
-    buf_puts(&out, "{\"name\":");
-    jsonw_str(&out, name, strlen(name));
-    buf_puts(&out, ",\"lines\":[");
-    int any = 0;
-    for (size_t i = first; i < end;) {
-        const char *nl = memchr(raw.data + i, '\n', end - i);
-        size_t ll = (size_t)(nl - (raw.data + i));
-        lp_jline jl;
-        buf_puts(&out, any ? ",{" : "{");
-        any = 1;
-        if (lp_jsonfile(raw.data + i, ll, msg, &jl) == 0) {
-            buf_puts(&out, "\"time\":\"");
-            jsonw_time(&out, jl.ts_ns);
-            buf_puts(&out, jl.stream == LREC_STDERR ? "\",\"stream\":\"stderr\",\"line\":"
-                                                    : "\",\"stream\":\"stdout\",\"line\":");
-            jsonw_str(&out, msg, jl.msg_len);
-        } else {
-            buf_puts(&out, "\"parse_error\":true,\"line\":");
-            jsonw_str(&out, raw.data + i, ll);
-        }
-        buf_putc(&out, '}');
-        i += ll + 1;
-    }
-    buf_puts(&out, "]}");
+    /* no json-file log (another log driver): no lines */
+    const char *lp = path[strlen(w->o.host_root ? w->o.host_root : "")] ? path : NULL;
     web_set_json(resp, 200);
-    buf_append(&resp->body, out.data, out.len);
-out:
-    if (fd >= 0)
-        close(fd);
-    free(msg);
-    buf_free(&raw);
-    buf_free(&out);
+    lview_tail_json(lp, name, tail, WEB_LOG_TAIL_BYTES, &resp->body);
 }
 
 void web_route_stream(web *w, const httpd_req *req, httpd_resp *resp)

@@ -23,6 +23,7 @@
 #include "logs/lout.h"
 #include "logs/lparse.h"
 #include "logs/lpipe.h"
+#include "export/prom_logs.h"
 #include "logs/ltail.h"
 #include "util/config.h"
 
@@ -683,7 +684,10 @@ static void run_pipe(const char *glob, const char *bufdir, const char *outline, 
         usleep(10000);
     usleep(50000);
     buf m = BUF_INIT;
-    lpipe_render_prom(p, &m);
+    lpipe_stats ls = {0};
+    assert_int_equal(lpipe_get_stats(p, &ls), 0);
+    prom_render_logs(&ls, &m);
+    lpipe_stats_free(&ls);
     assert_non_null(strstr(m.data, "berth_logs_output_records_sent_total{output=\"o\""));
     buf_free(&m);
     lpipe_stop(p);
