@@ -123,7 +123,7 @@ static void handle(const httpd_req *req, httpd_resp *resp, void *arg)
         resp->status = 200;
         snprintf(resp->content_type, sizeof(resp->content_type), "%s", PROM_CONTENT_TYPE);
         if (a->e)
-            prom_render(a->e, &a->xo, &resp->body);
+            prom_render(engine_export_src(a->e, &(export_src){0}), &a->xo, &resp->body);
         if (a->za)
             zbxactive_render_prom(a->za, &resp->body);
         lpipe_render_prom(a->lp, &resp->body);
@@ -146,7 +146,7 @@ static void handle(const httpd_req *req, httpd_resp *resp, void *arg)
     }
     if (strcmp(p, "/api/v1/host") == 0) {
         set_json(resp, 200);
-        json_render_host(a->e, &resp->body);
+        json_render_host(engine_export_src(a->e, &(export_src){0}), &resp->body);
         return;
     }
     if (strcmp(p, "/api/v1/disk") == 0) {
@@ -157,7 +157,8 @@ static void handle(const httpd_req *req, httpd_resp *resp, void *arg)
     }
     if (strcmp(p, "/api/v1/containers") == 0) {
         set_json(resp, 200);
-        json_render_containers(a->e, query_flag(req->query, "all"), NULL, &resp->body);
+        json_render_containers(engine_export_src(a->e, &(export_src){0}),
+                               query_flag(req->query, "all"), NULL, &resp->body);
         return;
     }
     const char *pre = "/api/v1/containers/";
@@ -177,7 +178,7 @@ static void handle(const httpd_req *req, httpd_resp *resp, void *arg)
             return;
         }
         buf tmp = BUF_INIT;
-        json_render_containers(a->e, 1, key, &tmp);
+        json_render_containers(engine_export_src(a->e, &(export_src){0}), 1, key, &tmp);
         /* one object, not an array: strip the brackets of a 1-element array */
         if (tmp.len > 2 && tmp.data[0] == '[' && tmp.data[1] == '{') {
             set_json(resp, 200);

@@ -50,6 +50,12 @@ void engine_set_disk(engine *e, struct dt_tracker *t);
 struct dt_tracker *engine_disk(const engine *e);
 /* Copies the stats; takes the store lock itself. */
 void engine_get_stats(engine *e, engine_stats *st);
+/* Fills what the renderers of export/ read (export/export.h): the store, a
+ * copy of the stats, the cgroup mode and the disk tracker. Returns out, so
+ * a call site can pass engine_export_src(e, &(export_src){0}) straight on.
+ * Takes the store lock itself, as engine_get_stats does. */
+struct export_src;
+struct export_src *engine_export_src(engine *e, struct export_src *out);
 
 /* One collection cycle on the calling thread. */
 void engine_collect_once(engine *e);

@@ -21,6 +21,7 @@
 
 #include "disk/tracker.h"
 #include "export/export.h"
+#include "export/promtext.h"
 #include "metrics/store.h"
 
 typedef struct disk_fam {
