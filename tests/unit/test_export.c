@@ -329,6 +329,58 @@ static void t_json_one(void **st)
     st_free(s);
 }
 
+/* The dashboard's services route used to render every running container,
+ * parse the text back and re-dump one container's services: the direct
+ * render must give the same bytes, awkward doubles included. */
+static void old_services(const export_src *x, const char *key, buf *out)
+{
+    buf tmp = BUF_INIT;
+    json_render_containers(x, 0, key, &tmp);
+    json_t *arr = json_loadb(tmp.data, tmp.len, 0, NULL);
+    buf_free(&tmp);
+    assert_int_equal(json_array_size(arr), 1);
+    json_t *c = json_array_get(arr, 0);
+    json_t *svcs = json_object_get(c, "services");
+    json_t *o = json_pack("{s:O,s:O,s:O}", "id", json_object_get(c, "id"), "name",
+                          json_object_get(c, "name"), "services", svcs ? svcs : json_array());
+    char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
+    json_decref(o);
+    json_decref(arr);
+    buf_puts(out, s);
+    free(s);
+}
+
+static void t_services_same_bytes(void **st)
+{
+    (void)st;
+    store *s = fixture();
+    st_lock(s);
+    st_entry *a = st_get(s, ID_A);
+    const double lat[] = {7.5281e-5, 0.1 + 0.2, 1.0 / 3.0, 123456.789012345678, 0, 1e-300};
+    st_service sv[6];
+    for (int i = 0; i < 6; i++) {
+        sv[i] = a->svcs[0];
+        sv[i].port = 80 + i;
+        sv[i].latency_s = lat[i];
+        sv[i].proto = i == 5 ? 2 : 1;
+        sv[i].host_port = i == 2 ? 8080 : 0;
+        snprintf(sv[i].error, sizeof(sv[i].error), "%s", i == 3 ? "refused \"x\"\n\x01" : "");
+    }
+    st_set_services(a, sv, 6, 8);
+    st_unlock(s);
+    export_src x = src_of(s);
+    const char *keys[] = {"web", "db", "aaa2"};
+    for (size_t i = 0; i < 3; i++) {
+        buf want = BUF_INIT, got = BUF_INIT;
+        old_services(&x, keys[i], &want);
+        assert_int_equal(json_render_services(&x, keys[i], &got), 0);
+        assert_string_equal(got.data, want.data);
+        buf_free(&want);
+        buf_free(&got);
+    }
+    st_free(s);
+}
+
 static void t_json_history(void **st)
 {
     (void)st;
@@ -374,9 +426,8 @@ static void t_json_history(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_prom),
-        cmocka_unit_test(t_json_list),
-        cmocka_unit_test(t_json_one),
+        cmocka_unit_test(t_prom),         cmocka_unit_test(t_json_list),
+        cmocka_unit_test(t_json_one),     cmocka_unit_test(t_services_same_bytes),
         cmocka_unit_test(t_json_history),
     };
     return cmocka_run_group_tests_name("export", tests, NULL, NULL);
