@@ -41,6 +41,7 @@
 #include "agent/zbxpush.h"
 #include "disk/tracker.h"
 #include "export/export.h"
+#include "export/json_disk.h"
 #include "export/prom_logs.h"
 #include "export/zbxitems.h"
 #include "logs/lpipe.h"
@@ -124,7 +125,7 @@ static void r_metrics(void *ctx, const char *key, const httpd_req *req, httpd_re
     resp->status = 200;
     snprintf(resp->content_type, sizeof(resp->content_type), "%s", PROM_CONTENT_TYPE);
     if (a->e)
-        prom_render(a->e, &a->xo, &resp->body);
+        prom_render(engine_export_src(a->e, &(export_src){0}), &a->xo, &resp->body);
     if (a->za)
         zbxpush_render_prom(a->za, &resp->body);
     lpipe_stats ls = {0};
@@ -157,7 +158,7 @@ static void r_host(void *ctx, const char *key, const httpd_req *req, httpd_resp 
     (void)key;
     (void)req;
     web_set_json(resp, 200);
-    json_render_host(((agent *)ctx)->e, &resp->body);
+    json_render_host(engine_export_src(((agent *)ctx)->e, &(export_src){0}), &resp->body);
 }
 
 static void r_disk(void *ctx, const char *key, const httpd_req *req, httpd_resp *resp)
@@ -165,7 +166,8 @@ static void r_disk(void *ctx, const char *key, const httpd_req *req, httpd_resp 
     (void)key;
     (void)req;
     web_set_json(resp, 200);
-    if (json_render_disk(((agent *)ctx)->e, &resp->body) < 0)
+    engine *e = ((agent *)ctx)->e;
+    if (json_disk_render(engine_store(e), engine_disk(e), &resp->body) < 0)
         web_error_json(resp, 503, "disk tracking is off");
 }
 
@@ -173,7 +175,8 @@ static void r_containers(void *ctx, const char *key, const httpd_req *req, httpd
 {
     (void)key;
     web_set_json(resp, 200);
-    json_render_containers(((agent *)ctx)->e, query_flag(req->query, "all"), NULL, &resp->body);
+    json_render_containers(engine_export_src(((agent *)ctx)->e, &(export_src){0}),
+                           query_flag(req->query, "all"), NULL, &resp->body);
 }
 
 static void r_container(void *ctx, const char *unused, const httpd_req *req, httpd_resp *resp)
@@ -196,21 +199,12 @@ static void r_container(void *ctx, const char *unused, const httpd_req *req, htt
         web_error_json(resp, 404, "not found");
         return;
     }
-    buf tmp = BUF_INIT;
-    json_render_containers(a->e, 1, key, &tmp);
-    /* one object, not an array: strip the brackets of a 1-element array */
-    if (tmp.len > 2 && tmp.data[0] == '[' && tmp.data[1] == '{') {
-        web_set_json(resp, 200);
-        buf_append(&resp->body, tmp.data + 1, tmp.len - 2);
-        /* an id prefix matching several containers is ambiguous */
-        if (strstr(resp->body.data, "},{\"id\"")) {
-            buf_reset(&resp->body);
-            web_error_json(resp, 409, "ambiguous id prefix");
-        }
-    } else {
+    web_set_json(resp, 200);
+    int rc = json_render_container(engine_export_src(a->e, &(export_src){0}), key, &resp->body);
+    if (rc == -EEXIST)
+        web_error_json(resp, 409, "ambiguous id prefix");
+    else if (rc < 0)
         web_error_json(resp, 404, "no such container");
-    }
-    buf_free(&tmp);
 }
 
 #define E ROUTE_NEED_ENGINE

@@ -202,6 +202,11 @@ static long from_agent(const char *base, int all, buf *body, view_row **rows)
     return view_rows_from_json(body->data, body->len, host_mem, rows);
 }
 
+static int has_cgroup(const st_entry *en)
+{
+    return en->cgpath[0] != '\0';
+}
+
 /* `berth ps NAME`: one container's processes, from its cgroup and /proc,
  * with CPU % over the sample gap. */
 static int ps_container(const cfg *c, const char *name, int json, int64_t sample_ms)
@@ -220,20 +225,23 @@ static int ps_container(const cfg *c, const char *name, int json, int64_t sample
         engine_docker_sync(e, 0, 0, err, sizeof(err));
     char path[CG_PATH_MAX * 2 + 32] = "";
     store *st = engine_store(e);
+    st_entry *en;
     st_lock(st);
-    for (size_t i = 0; i < st->n && !path[0]; i++) {
-        const st_entry *en = st->v[i];
-        size_t nl = strlen(name);
-        if (en->cgpath[0] &&
-            (strcmp(st_name(en), name) == 0 || (nl >= 3 && strncmp(en->id, name, nl) == 0)))
-            cg_procs_path(engine_layout(e), en->cgpath, path, sizeof(path));
-    }
+    /* Was: the first running container in id order whose name or id prefix
+     * (3 or more characters) matched; now an ambiguous prefix is an error. */
+    int found = st_resolve_if(st, name, has_cgroup, &en);
+    if (found == 0)
+        cg_procs_path(engine_layout(e), en->cgpath, path, sizeof(path));
     st_unlock(st);
     int rc = 1;
     int *pids = malloc(4096 * sizeof(*pids));
     pt_proc *a = calloc(4096, sizeof(*a)), *b = calloc(4096, sizeof(*b));
     if (!pids || !a || !b)
         goto out;
+    if (found == -EEXIST) {
+        fprintf(stderr, "berth ps: '%s' names more than one running container\n", name);
+        goto out;
+    }
     if (!path[0]) {
         fprintf(stderr, "berth ps: no running container named '%s'\n", name);
         goto out;
@@ -408,7 +416,7 @@ int cmd_ps(int argc, char **argv)
 
     if (json) {
         buf b = BUF_INIT;
-        json_render_containers(e, all, NULL, &b);
+        json_render_containers(engine_export_src(e, &(export_src){0}), all, NULL, &b);
         puts(b.data);
         buf_free(&b);
         rc = 0;

@@ -85,7 +85,7 @@ int cmd_services(int argc, char **argv)
                           .probe_ignore = c.probe_ignore};
         svcmon_pass(e, &so);
         buf_reset(&body);
-        json_render_containers(e, 0, NULL, &body);
+        json_render_containers(engine_export_src(e, &(export_src){0}), 0, NULL, &body);
     }
     arr = json_loadb(body.data, body.len, 0, NULL);
     if (!json_is_array(arr)) {

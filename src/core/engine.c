@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "docker/docker.h"
+#include "export/export.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -129,6 +130,16 @@ void engine_get_stats(engine *e, engine_stats *st)
     st_lock(e->st);
     *st = e->stats;
     st_unlock(e->st);
+}
+
+struct export_src *engine_export_src(engine *e, struct export_src *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->st = e->st;
+    engine_get_stats(e, &out->stats);
+    out->cg_mode = (int)e->layout.mode;
+    out->dt = e->disk;
+    return out;
 }
 
 /* ---- collection -------------------------------------------------------- */

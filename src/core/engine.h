@@ -16,6 +16,7 @@
 
 #include "cgroup/cgroup.h"
 #include "metrics/store.h"
+#include "model/stats.h"
 
 typedef struct engine_opts {
     const char *host_root;   /* NULL or "" for / */
@@ -24,18 +25,6 @@ typedef struct engine_opts {
     int64_t interval_ms;     /* collection interval */
     int64_t history_ms;      /* history kept per container; 0 for none */
 } engine_opts;
-
-/* Self-monitoring counters (read under the store lock). */
-typedef struct engine_stats {
-    uint64_t cycles;
-    uint64_t collect_errors;   /* unreadable files other than vanished cgroups */
-    double last_cycle_seconds; /* wall time of the last cycle */
-    double cycle_cpu_seconds;  /* collector thread CPU time, total */
-    int docker_up;             /* 1 while the Docker API answers */
-    uint64_t docker_events;    /* events received */
-    uint64_t docker_errors;    /* failed requests or broken streams */
-    char docker_api[16];       /* negotiated API version */
-} engine_stats;
 
 typedef struct engine engine;
 
@@ -50,6 +39,12 @@ void engine_set_disk(engine *e, struct dt_tracker *t);
 struct dt_tracker *engine_disk(const engine *e);
 /* Copies the stats; takes the store lock itself. */
 void engine_get_stats(engine *e, engine_stats *st);
+/* Fills what the renderers of export/ read (export/export.h): the store, a
+ * copy of the stats, the cgroup mode and the disk tracker. Returns out, so
+ * a call site can pass engine_export_src(e, &(export_src){0}) straight on.
+ * Takes the store lock itself, as engine_get_stats does. */
+struct export_src;
+struct export_src *engine_export_src(engine *e, struct export_src *out);
 
 /* One collection cycle on the calling thread. */
 void engine_collect_once(engine *e);

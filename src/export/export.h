@@ -6,49 +6,65 @@
  *   - json.c: the JSON API (/api/v1/containers) and `berth ps --json`.
  * Renderers append to a buf and never do I/O. The caller holds no lock:
  * renderers take the store lock themselves for the time of the render.
+ *
+ * Renderers take an export_src (what they read) rather than the engine, so
+ * they can be tested on a store built by hand: the agent fills one with
+ * engine_export_src() per request, a test fills the fields itself.
  */
 #ifndef BERTH_EXPORT_H
 #define BERTH_EXPORT_H
 
-#include "core/engine.h"
+#include "metrics/store.h"
+#include "model/stats.h"
+#include "export/promtext.h"
 #include "util/buf.h"
+
+struct dt_tracker;
+
+/* What the renderers read. stats is a copy taken before the render (the
+ * renderers lock st themselves); dt is borrowed and NULL when disk tracking
+ * is off (a fixture may leave it NULL). */
+typedef struct export_src {
+    store *st;
+    engine_stats stats;
+    int cg_mode; /* enum cg_mode of the host's cgroup layout */
+    struct dt_tracker *dt;
+} export_src;
 
 typedef struct export_opts {
     const char *const *label_allow; /* Docker label keys exported as container_label_* */
     size_t n_label_allow;
 } export_opts;
 
-#define PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
-
-void prom_render(engine *e, const export_opts *o, buf *out);
-/* Escapes a label value per the text format (\\, \", \n). */
-void prom_escape(buf *out, const char *s);
-/* "# HELP name help" and "# TYPE name type" lines; help is written as is. */
-void prom_family(buf *b, const char *name, const char *type, const char *help);
-/* A family with one unlabelled sample: the self-monitoring series. */
-void prom_scalar(buf *b, const char *name, const char *type, const char *help, double v);
-/* Maps a Docker label key to a Prometheus label name suffix ([a-zA-Z0-9_]). */
-void prom_sanitize_name(buf *out, const char *s);
+/* /metrics. The text format helpers (prom_escape, prom_family, ...) are in
+ * export/promtext.h, included above. */
+void prom_render(const export_src *src, const export_opts *o, buf *out);
 
 /* JSON array of containers. all: include containers without a live cgroup.
- * filter: NULL, or an id prefix or exact name to select one container. */
-void json_render_containers(engine *e, int all, const char *filter, buf *out);
+ * filter: NULL for all, else a key as st_resolve takes it (name, full id or
+ * id prefix): the array holds the one container it names, nothing, or,
+ * when it is ambiguous, every candidate at the strongest tier. */
+void json_render_containers(const export_src *src, int all, const char *filter, buf *out);
+/* One container as a JSON object, the element json_render_containers(src,
+ * 1, key) would give: /api/v1/containers/KEY. Returns 0, -ENOENT (the
+ * route answers 404 {"error":"no such container"}) or -EEXIST (409
+ * {"error":"ambiguous id prefix"}); out is untouched on error. */
+int json_render_container(const export_src *src, const char *key, buf *out);
+/* {"id":...,"name":...,"services":[...]} of one running container:
+ * /api/v1/containers/KEY/services. Returns 0, -ENOENT or -EEXIST as above. */
+int json_render_services(const export_src *src, const char *key, buf *out);
 /* {"host":..., "containers": n, ...} summary */
-void json_render_host(engine *e, buf *out);
-/* History of one container as {"fields":[...],"samples":[[ts,...],...]};
- * returns 0, or -ENOENT when no container matches. */
-int json_render_history(engine *e, const char *filter, int64_t from_ms, int64_t to_ms, buf *out);
+void json_render_host(const export_src *src, buf *out);
+/* History of one container with a cgroup as {"fields":[...],"samples":
+ * [[ts,...],...]}; key as st_resolve takes it. Returns 0, -ENOENT when no
+ * container matches or -EEXIST when the key is ambiguous. */
+int json_render_history(const export_src *src, const char *key, int64_t from_ms, int64_t to_ms,
+                        buf *out);
 /* The same, keeping only the last record of every step_ms bucket (step_ms
  * 0: every record). */
-int json_render_history_step(engine *e, const char *filter, int64_t from_ms, int64_t to_ms,
+int json_render_history_step(const export_src *src, const char *key, int64_t from_ms, int64_t to_ms,
                              int64_t step_ms, buf *out);
 
-/* Disk tracker figures (prom_disk.c, json_disk.c). prom_render_disk is
- * called by prom_render with the store locked. json_render_disk returns -1
- * when disk tracking is off. json_add_disk sets obj's (a json_t *) "disk"
- * member for one entry; store locked by the caller. */
-void prom_render_disk(engine *e, store *st, buf *out);
-int json_render_disk(engine *e, buf *out);
-void json_add_disk(engine *e, const st_entry *en, void *obj);
+/* The disk tracker's figures: export/prom_disk.h and export/json_disk.h. */
 
 #endif

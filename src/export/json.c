@@ -9,6 +9,8 @@
  * (escaping, UTF-8) for hostile container names and labels.
  */
 #include "export/export.h"
+#include "cgroup/cgroup.h"
+#include "export/json_disk.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -17,6 +19,7 @@
 #include <string.h>
 
 #include "metrics/store.h"
+#include "model/ctr_match.h"
 
 static json_t *u64(uint64_t v)
 {
@@ -28,22 +31,66 @@ static double ns_s(uint64_t ns)
     return (double)ns / 1e9;
 }
 
-/* Does this entry match an id prefix (>= 3 hex digits) or exact name? */
-static int matches(const st_entry *en, const char *filter)
+/* Which entries each route can name: */
+static int live(const st_entry *en)
 {
-    if (!filter || !*filter)
-        return 1;
-    if (en->has_meta && strcmp(en->meta.name, filter) == 0)
-        return 1;
-    size_t n = strlen(filter);
-    return n >= 3 && n <= 64 && strncmp(en->id, filter, n) == 0;
+    return en->cgpath[0] && en->collects > 0;
+}
+/* listed with ?all=1: live, or known to Docker */
+static int listed_all(const st_entry *en)
+{
+    return live(en) || en->has_meta;
+}
+/* with history: a cgroup, sampled or not yet */
+static int has_cgroup(const st_entry *en)
+{
+    return en->cgpath[0] != '\0';
+}
+
+static const char *meta_name(const st_entry *en)
+{
+    return en->has_meta ? en->meta.name : NULL;
+}
+
+static json_t *services_json(const st_entry *en)
+{
+    json_t *svcs = json_array();
+    for (size_t i = 0; i < en->n_svcs; i++) {
+        const st_service *sv = &en->svcs[i];
+        json_t *js = json_object();
+        json_object_set_new(js, "proto", json_string(sv->proto == 2 ? "udp" : "tcp"));
+        json_object_set_new(js, "addr", json_string(sv->addr));
+        json_object_set_new(js, "port", json_integer(sv->port));
+        json_object_set_new(js, "pid", json_integer(sv->pid));
+        json_object_set_new(js, "process", json_string(sv->process));
+        json_object_set_new(js, "uid", json_integer(sv->uid));
+        json_object_set_new(js, "user", json_string(sv->user));
+        json_object_set_new(js, "listening", json_boolean(sv->listening));
+        json_object_set_new(js, "exposed", json_boolean(sv->exposed));
+        if (sv->host_port) {
+            char pub[64];
+            snprintf(pub, sizeof(pub), "%s:%d", sv->host_ip[0] ? sv->host_ip : "0.0.0.0",
+                     sv->host_port);
+            json_object_set_new(js, "published", json_string(pub));
+        }
+        json_object_set_new(js, "probed", json_boolean(sv->probed));
+        if (sv->probed) {
+            json_object_set_new(js, "up", json_boolean(sv->up));
+            json_object_set_new(js, "latency_seconds", json_real(sv->latency_s));
+            json_object_set_new(js, "error", json_string(sv->error));
+            json_object_set_new(js, "checked_ms", json_integer(sv->checked_ms));
+        }
+        json_object_set_new(js, "since_ms", json_integer(sv->since_ms));
+        json_array_append_new(svcs, js);
+    }
+    return svcs;
 }
 
 static json_t *container_json(const st_entry *en)
 {
     json_t *o = json_object();
     const bmeta *m = &en->meta;
-    int live = en->cgpath[0] && en->collects > 0;
+    int is_live = live(en);
     json_object_set_new(o, "id", json_string(en->id));
     json_object_set_new(o, "short_id", json_string(en->short_id));
     json_object_set_new(o, "name", json_string(st_name(en)));
@@ -51,7 +98,7 @@ static json_t *container_json(const st_entry *en)
     json_object_set_new(o, "image_id", json_string(en->has_meta ? m->image_id : ""));
     json_object_set_new(o, "state",
                         json_string(en->has_meta && m->state[0] ? m->state
-                                    : live                      ? "running"
+                                    : is_live                   ? "running"
                                                                 : "unknown"));
     json_object_set_new(o, "health", json_string(en->has_meta ? m->health : ""));
     json_object_set_new(o, "runtime", json_string(cg_runtime_name((enum cg_runtime)en->runtime)));
@@ -63,7 +110,7 @@ static json_t *container_json(const st_entry *en)
     for (size_t i = 0; en->has_meta && i < m->n_labels; i++)
         json_object_set_new(labels, m->labels[2 * i], json_string(m->labels[2 * i + 1]));
     json_object_set_new(o, "labels", labels);
-    if (!live)
+    if (!is_live)
         return o;
 
     const bsample *s = &en->cur;
@@ -170,35 +217,7 @@ static json_t *container_json(const st_entry *en)
     }
     if (psi)
         json_object_set_new(o, "pressure", psi);
-    json_t *svcs = json_array();
-    for (size_t i = 0; i < en->n_svcs; i++) {
-        const st_service *sv = &en->svcs[i];
-        json_t *js = json_object();
-        json_object_set_new(js, "proto", json_string(sv->proto == 2 ? "udp" : "tcp"));
-        json_object_set_new(js, "addr", json_string(sv->addr));
-        json_object_set_new(js, "port", json_integer(sv->port));
-        json_object_set_new(js, "pid", json_integer(sv->pid));
-        json_object_set_new(js, "process", json_string(sv->process));
-        json_object_set_new(js, "uid", json_integer(sv->uid));
-        json_object_set_new(js, "user", json_string(sv->user));
-        json_object_set_new(js, "listening", json_boolean(sv->listening));
-        json_object_set_new(js, "exposed", json_boolean(sv->exposed));
-        if (sv->host_port) {
-            char pub[64];
-            snprintf(pub, sizeof(pub), "%s:%d", sv->host_ip[0] ? sv->host_ip : "0.0.0.0",
-                     sv->host_port);
-            json_object_set_new(js, "published", json_string(pub));
-        }
-        json_object_set_new(js, "probed", json_boolean(sv->probed));
-        if (sv->probed) {
-            json_object_set_new(js, "up", json_boolean(sv->up));
-            json_object_set_new(js, "latency_seconds", json_real(sv->latency_s));
-            json_object_set_new(js, "error", json_string(sv->error));
-            json_object_set_new(js, "checked_ms", json_integer(sv->checked_ms));
-        }
-        json_object_set_new(js, "since_ms", json_integer(sv->since_ms));
-        json_array_append_new(svcs, js);
-    }
+    json_t *svcs = services_json(en);
     json_object_set_new(o, "services", svcs);
     return o;
 }
@@ -213,36 +232,86 @@ static void dump(json_t *j, buf *out)
     json_decref(j);
 }
 
-void json_render_containers(engine *e, int all, const char *filter, buf *out)
+static json_t *container_full_json(const export_src *src, const st_entry *en)
 {
-    store *st = engine_store(e);
+    json_t *cj = container_json(en);
+    if (src->dt)
+        json_disk_add(src->dt, en, cj);
+    return cj;
+}
+
+void json_render_containers(const export_src *src, int all, const char *filter, buf *out)
+{
+    store *st = src->st;
     json_t *arr = json_array();
+    if (filter && !*filter)
+        filter = NULL; /* "" lists everything, as it always has */
     st_lock(st);
-    for (size_t i = 0; i < st->n; i++) {
+    /* With a filter, a first pass finds the strongest tier the key reaches
+     * (model/ctr_match.h); the second lists the candidates at that tier:
+     * one when the key names a container, several when it is ambiguous. */
+    ctr_matcher m;
+    ctr_matcher_init(&m, filter);
+    for (size_t i = 0; filter && i < st->n; i++) {
         const st_entry *en = st->v[i];
-        int live = en->cgpath[0] && en->collects > 0;
-        if (!live && !(all && en->has_meta))
-            continue;
-        if (!matches(en, filter))
-            continue;
-        json_t *cj = container_json(en);
-        json_add_disk(e, en, cj);
-        json_array_append_new(arr, cj);
+        if (live(en) || (all && en->has_meta))
+            ctr_matcher_add(&m, i, en->id, meta_name(en));
+    }
+    if (!filter || m.best != CTR_NONE) {
+        for (size_t i = 0; i < st->n; i++) {
+            const st_entry *en = st->v[i];
+            if (!live(en) && !(all && en->has_meta))
+                continue;
+            if (filter && ctr_match_tier(filter, en->id, meta_name(en)) != m.best)
+                continue;
+            json_array_append_new(arr, container_full_json(src, en));
+        }
     }
     st_unlock(st);
     dump(arr, out);
 }
 
-void json_render_host(engine *e, buf *out)
+int json_render_container(const export_src *src, const char *key, buf *out)
 {
-    store *st = engine_store(e);
-    engine_stats es;
-    engine_get_stats(e, &es);
+    store *st = src->st;
+    st_entry *en;
+    st_lock(st);
+    int rc = st_resolve_if(st, key, listed_all, &en);
+    json_t *cj = rc == 0 ? container_full_json(src, en) : NULL;
+    st_unlock(st);
+    if (cj)
+        dump(cj, out);
+    return rc;
+}
+
+int json_render_services(const export_src *src, const char *key, buf *out)
+{
+    store *st = src->st;
+    st_entry *en;
+    st_lock(st);
+    int rc = st_resolve_if(st, key, live, &en);
+    json_t *o = NULL;
+    if (rc == 0) {
+        o = json_object();
+        json_object_set_new(o, "id", json_string(en->id));
+        json_object_set_new(o, "name", json_string(st_name(en)));
+        json_object_set_new(o, "services", services_json(en));
+    }
+    st_unlock(st);
+    if (o)
+        dump(o, out);
+    return rc;
+}
+
+void json_render_host(const export_src *src, buf *out)
+{
+    store *st = src->st;
+    const engine_stats es = src->stats;
     json_t *o = json_object();
     st_lock(st);
-    size_t live = 0;
+    size_t live_n = 0;
     for (size_t i = 0; i < st->n; i++)
-        live += st->v[i]->cgpath[0] && st->v[i]->collects > 0;
+        live_n += live(st->v[i]);
     const cg_host *h = &st->host, *p = &st->host_prev;
     json_object_set_new(o, "cpus", json_integer(h->ncpu));
     json_object_set_new(o, "memory_total_bytes", u64(h->mem_total));
@@ -253,9 +322,9 @@ void json_render_host(engine *e, buf *out)
         json_object_set_new(o, "cpu_cores_busy",
                             json_real((double)(h->cpu_total_ns - p->cpu_total_ns) / 1e9 / dt));
     }
-    json_object_set_new(o, "containers_running", json_integer((json_int_t)live));
+    json_object_set_new(o, "containers_running", json_integer((json_int_t)live_n));
     st_unlock(st);
-    json_object_set_new(o, "cgroup_mode", json_string(cg_mode_name(engine_layout(e)->mode)));
+    json_object_set_new(o, "cgroup_mode", json_string(cg_mode_name((enum cg_mode)src->cg_mode)));
     json_object_set_new(o, "docker_up", json_boolean(es.docker_up));
     json_object_set_new(o, "docker_api", json_string(es.docker_api));
     json_object_set_new(o, "collect_cycles", u64(es.cycles));
@@ -298,27 +367,26 @@ static int on_hist(int64_t ts, const uint64_t *v, void *arg)
     return 0;
 }
 
-int json_render_history(engine *e, const char *filter, int64_t from_ms, int64_t to_ms, buf *out)
+int json_render_history(const export_src *src, const char *key, int64_t from_ms, int64_t to_ms,
+                        buf *out)
 {
-    return json_render_history_step(e, filter, from_ms, to_ms, 0, out);
+    return json_render_history_step(src, key, from_ms, to_ms, 0, out);
 }
 
-int json_render_history_step(engine *e, const char *filter, int64_t from_ms, int64_t to_ms,
+int json_render_history_step(const export_src *src, const char *key, int64_t from_ms, int64_t to_ms,
                              int64_t step_ms, buf *out)
 {
     static const char *const fields[ST_H_NFIELDS] = {
         "cpu_usec",     "cpu_throttled_usec", "memory_usage_bytes", "memory_working_set_bytes",
         "net_rx_bytes", "net_tx_bytes",       "blkio_read_bytes",   "blkio_write_bytes",
         "pids",         "oom_kills"};
-    store *st = engine_store(e);
+    store *st = src->st;
     st_lock(st);
-    const st_entry *found = NULL;
-    for (size_t i = 0; i < st->n && !found; i++)
-        if (st->v[i]->cgpath[0] && matches(st->v[i], filter))
-            found = st->v[i];
-    if (!found) {
+    st_entry *found;
+    int rc = st_resolve_if(st, key, has_cgroup, &found);
+    if (rc < 0) {
         st_unlock(st);
-        return -ENOENT;
+        return rc;
     }
     json_t *o = json_object();
     json_object_set_new(o, "id", json_string(found->id));

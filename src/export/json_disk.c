@@ -4,8 +4,7 @@
  * of each container in /api/v1/containers. The one disk schema: berth df
  * without an agent runs the tracker once and renders here too, with
  * json_disk_opts.oneshot leaving out the fields its own walk never printed.
- * From data (the tracker and the store); json_render_disk and json_add_disk
- * are the engine-taking forms export.h declares.
+ * From data (the tracker and the store), never the engine.
  *
  * Totals reconcile with the host's view this way: writable layers + distinct
  * volumes and binds (a shared one once) + logs + distinct image layers is
@@ -171,14 +170,4 @@ void json_disk_add(dt_tracker *t, const st_entry *en, void *obj)
     if (c)
         json_object_set_new((json_t *)obj, "disk", ctr_json(en, c, 0, 0));
     dt_unlock(t);
-}
-
-int json_render_disk(engine *e, buf *out)
-{
-    return json_disk_render(engine_store(e), engine_disk(e), out);
-}
-
-void json_add_disk(engine *e, const st_entry *en, void *obj)
-{
-    json_disk_add(engine_disk(e), en, obj);
 }

@@ -3,7 +3,6 @@
  * the store), for the agent's /api/v1/disk, the "disk" object of each
  * container in /api/v1/containers, and berth df (with an agent it reads
  * /api/v1/disk; without one it runs the tracker once and renders here).
- * json_render_disk and json_add_disk (export.h) are the engine-taking forms.
  */
 #ifndef BERTH_EXPORT_JSON_DISK_H
 #define BERTH_EXPORT_JSON_DISK_H

@@ -13,35 +13,15 @@
  * group, as the format requires.
  */
 #include "export/export.h"
+#include "cgroup/cgroup.h"
+#include "export/prom_disk.h"
 
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "export/promtext.h"
 #include "metrics/store.h"
-
-void prom_escape(buf *out, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '\\')
-            buf_puts(out, "\\\\");
-        else if (*s == '"')
-            buf_puts(out, "\\\"");
-        else if (*s == '\n')
-            buf_puts(out, "\\n");
-        else
-            buf_putc(out, *s);
-    }
-}
-
-void prom_sanitize_name(buf *out, const char *s)
-{
-    for (; *s; s++) {
-        char c = *s;
-        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        buf_putc(out, ok ? c : '_');
-    }
-}
 
 /* Caches the label set without the closing brace: {id="...",image="...",name="..." */
 
@@ -68,28 +48,6 @@ static void build_labels(st_entry *en, const export_opts *o)
     free(en->prom_labels);
     en->prom_labels = buf_detach(&b);
     en->prom_labels_gen = en->meta_gen;
-}
-
-void prom_family(buf *b, const char *name, const char *type, const char *help)
-{
-    buf_puts(b, "# HELP ");
-    buf_puts(b, name);
-    buf_putc(b, ' ');
-    buf_puts(b, help);
-    buf_puts(b, "\n# TYPE ");
-    buf_puts(b, name);
-    buf_putc(b, ' ');
-    buf_puts(b, type);
-    buf_putc(b, '\n');
-}
-
-void prom_scalar(buf *b, const char *name, const char *type, const char *help, double v)
-{
-    prom_family(b, name, type, help);
-    buf_puts(b, name);
-    buf_putc(b, ' ');
-    buf_put_double(b, v);
-    buf_putc(b, '\n');
 }
 
 /* name{labels[,extra]} value\n */
@@ -447,20 +405,10 @@ static void render_containers(store *st, buf *b)
     }
 }
 
-static void gauge1(buf *b, const char *name, const char *type, const char *help, double v)
+void prom_render(const export_src *src, const export_opts *o, buf *b)
 {
-    prom_family(b, name, type, help);
-    buf_puts(b, name);
-    buf_putc(b, ' ');
-    buf_put_double(b, v);
-    buf_putc(b, '\n');
-}
-
-void prom_render(engine *e, const export_opts *o, buf *b)
-{
-    store *st = engine_store(e);
-    engine_stats es;
-    engine_get_stats(e, &es);
+    store *st = src->st;
+    const engine_stats es = src->stats;
     st_lock(st);
     size_t live_n = 0, hist_bytes = 0;
     for (size_t i = 0; i < st->n; i++) {
@@ -472,14 +420,15 @@ void prom_render(engine *e, const export_opts *o, buf *b)
             hist_bytes += ring_bytes(en->hist);
     }
     render_containers(st, b);
-    prom_render_disk(e, st, b);
+    if (src->dt)
+        prom_disk_render(src->dt, st, b);
 
     const cg_host *h = &st->host;
     if (h->ncpu)
-        gauge1(b, "machine_cpu_cores", "gauge", "Number of logical CPU cores.", h->ncpu);
+        prom_scalar(b, "machine_cpu_cores", "gauge", "Number of logical CPU cores.", h->ncpu);
     if (h->mem_total)
-        gauge1(b, "machine_memory_bytes", "gauge", "Amount of memory installed on the machine.",
-               (double)h->mem_total);
+        prom_scalar(b, "machine_memory_bytes", "gauge",
+                    "Amount of memory installed on the machine.", (double)h->mem_total);
     if (h->cpu_total_ns) {
         prom_family(b, "berth_host_cpu_seconds_total", "counter",
                     "Host CPU time by mode, from /proc/stat.");
@@ -492,29 +441,32 @@ void prom_render(engine *e, const export_opts *o, buf *b)
             put_scaled(b, vals[i], SC_NS);
             buf_putc(b, '\n');
         }
-        gauge1(b, "berth_host_memory_available_bytes", "gauge",
-               "Host MemAvailable from /proc/meminfo.", (double)h->mem_available);
+        prom_scalar(b, "berth_host_memory_available_bytes", "gauge",
+                    "Host MemAvailable from /proc/meminfo.", (double)h->mem_available);
     }
     st_unlock(st);
 
-    gauge1(b, "berth_containers", "gauge", "Containers with a live cgroup.", (double)live_n);
-    gauge1(b, "berth_history_bytes", "gauge", "Heap bytes held by the per-container history rings.",
-           (double)hist_bytes);
-    gauge1(b, "berth_collect_cycles_total", "counter", "Collection cycles run.", (double)es.cycles);
-    gauge1(b, "berth_collect_last_duration_seconds", "gauge",
-           "Wall time of the last collection cycle.", es.last_cycle_seconds);
-    gauge1(b, "berth_collect_cpu_seconds_total", "counter",
-           "CPU time spent by the collector thread.", es.cycle_cpu_seconds);
-    gauge1(b, "berth_collect_errors_total", "counter",
-           "Collection cycles that could not walk the cgroup tree.", (double)es.collect_errors);
-    gauge1(b, "berth_docker_up", "gauge", "1 while the Docker Engine API answers.", es.docker_up);
-    gauge1(b, "berth_docker_events_total", "counter", "Docker events received.",
-           (double)es.docker_events);
-    gauge1(b, "berth_docker_errors_total", "counter",
-           "Failed Docker API requests and broken event streams.", (double)es.docker_errors);
+    prom_scalar(b, "berth_containers", "gauge", "Containers with a live cgroup.", (double)live_n);
+    prom_scalar(b, "berth_history_bytes", "gauge",
+                "Heap bytes held by the per-container history rings.", (double)hist_bytes);
+    prom_scalar(b, "berth_collect_cycles_total", "counter", "Collection cycles run.",
+                (double)es.cycles);
+    prom_scalar(b, "berth_collect_last_duration_seconds", "gauge",
+                "Wall time of the last collection cycle.", es.last_cycle_seconds);
+    prom_scalar(b, "berth_collect_cpu_seconds_total", "counter",
+                "CPU time spent by the collector thread.", es.cycle_cpu_seconds);
+    prom_scalar(b, "berth_collect_errors_total", "counter",
+                "Collection cycles that could not walk the cgroup tree.",
+                (double)es.collect_errors);
+    prom_scalar(b, "berth_docker_up", "gauge", "1 while the Docker Engine API answers.",
+                es.docker_up);
+    prom_scalar(b, "berth_docker_events_total", "counter", "Docker events received.",
+                (double)es.docker_events);
+    prom_scalar(b, "berth_docker_errors_total", "counter",
+                "Failed Docker API requests and broken event streams.", (double)es.docker_errors);
     prom_family(b, "berth_build_info", "gauge", "berth version and cgroup layout; always 1.");
     buf_printf(b, "berth_build_info{version=\"%s\",cgroup_mode=\"%s\",docker_api=\"", BERTH_VERSION,
-               cg_mode_name(engine_layout(e)->mode));
+               cg_mode_name((enum cg_mode)src->cg_mode));
     prom_escape(b, es.docker_api);
     buf_puts(b, "\"} 1\n");
 }

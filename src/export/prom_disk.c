@@ -22,6 +22,7 @@
 #include "disk/tracker.h"
 #include "export/export.h"
 #include "export/prom_disk.h"
+#include "export/promtext.h"
 #include "metrics/store.h"
 
 typedef struct disk_fam {
@@ -69,11 +70,6 @@ static void put_value(buf *b, const dt_ctr *c, const disk_fam *f)
         buf_put_u64(b, v);
     }
     buf_putc(b, '\n');
-}
-
-void prom_render_disk(engine *e, store *st, buf *b)
-{
-    prom_disk_render(engine_disk(e), st, b);
 }
 
 void prom_disk_render(dt_tracker *t, store *st, buf *b)

@@ -1,8 +1,7 @@
 /*
  * prom_disk: the disk tracker's families in /metrics, from data: the
  * tracker and the store (locked by the caller; the tracker's lock is taken
- * here, store first). prom_render_disk (export.h) is the engine-taking
- * form prom_render calls.
+ * here, store first). prom_render calls it when a tracker is set.
  */
 #ifndef BERTH_EXPORT_PROM_DISK_H
 #define BERTH_EXPORT_PROM_DISK_H

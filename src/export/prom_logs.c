@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 /* prom_family, prom_escape: export/export.h today (moving to promtext.h) */
-#include "export/export.h"
+#include "export/promtext.h"
 
 /* How a row's value is read: a u64 at off, or the age in seconds of the
  * time at ts_off while the u64 at off (bytes behind) is not 0, else 0. */

@@ -8,7 +8,7 @@
  */
 #include "export/prom_zabbix.h"
 
-#include "export/export.h"
+#include "export/promtext.h"
 
 void prom_zabbix_render(const zbx_active_stats *s, buf *out)
 {

@@ -2,9 +2,12 @@
 #include "metrics/store.h"
 #include "util/xalloc.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "model/ctr_match.h"
 
 store *st_new(int64_t history_ms)
 {
@@ -228,4 +231,23 @@ void st_set_services(st_entry *e, const st_service *svcs, size_t n, size_t cap)
     free(e->svcs);
     e->svcs = v;
     e->n_svcs = w;
+}
+
+int st_resolve_if(store *s, const char *key, int (*keep)(const st_entry *), st_entry **out)
+{
+    ctr_matcher m;
+    ctr_matcher_init(&m, key);
+    for (size_t i = 0; i < s->n; i++) {
+        const st_entry *e = s->v[i];
+        if (!keep || keep(e))
+            ctr_matcher_add(&m, i, e->id, e->has_meta ? e->meta.name : NULL);
+    }
+    long i = ctr_matcher_result(&m);
+    *out = i >= 0 ? s->v[i] : NULL;
+    return i >= 0 ? 0 : (int)i;
+}
+
+int st_resolve(store *s, const char *key, st_entry **out)
+{
+    return st_resolve_if(s, key, NULL, out);
 }

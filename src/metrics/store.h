@@ -148,4 +148,13 @@ void st_set_services(st_entry *e, const st_service *svcs, size_t n, size_t cap);
 /* Sum of non-loopback interfaces. */
 void st_net_totals(const bsample *smp, uint64_t *rx, uint64_t *tx);
 
+/* The one container lookup (model/ctr_match.h): an exact Docker name, a full
+ * id, or a unique id prefix of at least CTR_MATCH_MIN_PREFIX characters.
+ * Returns 0 with *out set, -ENOENT (nothing matches) or -EEXIST (ambiguous:
+ * two or more match at the strongest tier); *out is NULL on error. Caller
+ * holds the lock. st_resolve_if considers only entries for which keep
+ * returns nonzero (keep NULL: every entry), e.g. running containers only. */
+int st_resolve(store *s, const char *key, st_entry **out);
+int st_resolve_if(store *s, const char *key, int (*keep)(const st_entry *), st_entry **out);
+
 #endif

@@ -498,7 +498,7 @@ int web_route_asset(const httpd_req *req, httpd_resp *resp)
 void web_route_host(web *w, httpd_resp *resp)
 {
     buf base = BUF_INIT;
-    json_render_host(w->e, &base);
+    json_render_host(engine_export_src(w->e, &(export_src){0}), &base);
     json_t *o = json_loadb(base.data, base.len, 0, NULL);
     buf_free(&base);
     if (!o) {
@@ -602,26 +602,12 @@ static void host_history(web *w, const web_range *r, httpd_resp *resp)
 /* /api/v1/containers/{key}/services: the container's services array. */
 void web_route_services(web *w, const char *key, httpd_resp *resp)
 {
-    buf tmp = BUF_INIT;
-    json_render_containers(w->e, 0, key, &tmp);
-    json_t *arr = json_loadb(tmp.data, tmp.len, 0, NULL);
-    buf_free(&tmp);
-    if (!json_is_array(arr) || json_array_size(arr) != 1) {
-        int many = json_is_array(arr) && json_array_size(arr) > 1;
-        json_decref(arr);
-        web_error_json(resp, many ? 409 : 404, many ? "ambiguous id prefix" : "no such container");
-        return;
-    }
-    json_t *c = json_array_get(arr, 0);
-    json_t *svcs = json_object_get(c, "services");
-    json_t *o = json_pack("{s:O,s:O,s:O}", "id", json_object_get(c, "id"), "name",
-                          json_object_get(c, "name"), "services", svcs ? svcs : json_array());
-    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
-    json_decref(o);
-    json_decref(arr);
     web_set_json(resp, 200);
-    buf_puts(&resp->body, s ? s : "{}");
-    free(s);
+    int rc = json_render_services(engine_export_src(w->e, &(export_src){0}), key, &resp->body);
+    if (rc < 0) {
+        int many = rc == -EEXIST;
+        web_error_json(resp, many ? 409 : 404, many ? "ambiguous id prefix" : "no such container");
+    }
 }
 
 /* Lines a log tail reads at most, and bytes it reads from the file's end. */
@@ -727,6 +713,10 @@ void web_route_history(web *w, const char *key, const httpd_req *req, httpd_resp
     if (range_of(req, &r, resp) < 0)
         return;
     web_set_json(resp, 200);
-    if (json_render_history_step(w->e, key, r.since_ms, r.until_ms, r.step_ms, &resp->body) < 0)
+    int rc = json_render_history_step(engine_export_src(w->e, &(export_src){0}), key, r.since_ms,
+                                      r.until_ms, r.step_ms, &resp->body);
+    if (rc == -EEXIST) /* was: the first match in id order; now as services and logs answer */
+        web_error_json(resp, 409, "ambiguous id prefix");
+    else if (rc < 0)
         web_error_json(resp, 404, "no such container");
 }

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include "cmd/view.h"
 #include "export/export.h"
 #include "metrics/store.h"
+#include "model/ctr_match.h"
 
 static void t_rates(void **st)
 {
@@ -122,13 +124,90 @@ static void t_rows_from_agent_json(void **st)
     free(rows);
 }
 
+#define ID_A "abc1230000000000000000000000000000000000000000000000000000000000"
+#define ID_B "abc4560000000000000000000000000000000000000000000000000000000000"
+#define ID_C "def0000000000000000000000000000000000000000000000000000000000000"
+
+static void t_ctr_match_rules(void **st)
+{
+    (void)st;
+    /* C is named like A's id prefix: a name beats a prefix */
+    const ctr_ref v[] = {{ID_A, "web"}, {ID_B, NULL}, {ID_C, "abc1"}};
+    assert_int_equal(ctr_match("web", v, 3), 0);
+    assert_int_equal(ctr_match("abc1", v, 3), 2);  /* name, not A's prefix */
+    assert_int_equal(ctr_match("abc12", v, 3), 0); /* unique prefix */
+    assert_int_equal(ctr_match("abc", v, 3), -EEXIST);
+    assert_int_equal(ctr_match(ID_B, v, 3), 1);       /* full id */
+    assert_int_equal(ctr_match("de", v, 3), -ENOENT); /* under 3: names only */
+    assert_int_equal(ctr_match("def", v, 3), 2);
+    assert_int_equal(ctr_match("zzz", v, 3), -ENOENT);
+    assert_int_equal(ctr_match("", v, 3), -ENOENT);
+    assert_int_equal(ctr_match(NULL, v, 3), -ENOENT);
+    assert_int_equal(ctr_match(ID_A "0", v, 3), -ENOENT); /* longer than an id */
+    assert_int_equal(ctr_match("we", v, 3), -ENOENT);     /* names are never prefixes */
+    /* a full id beats another id it is a prefix of (cannot happen with
+     * 64-digit ids, but the tiers say so) */
+    const ctr_ref w[] = {{"abcd", NULL}, {"abcde", NULL}};
+    assert_int_equal(ctr_match("abcd", w, 2), 0);
+    /* two containers with one name (a stale entry): ambiguous, not the first */
+    const ctr_ref d[] = {{ID_A, "x"}, {ID_C, "x"}};
+    assert_int_equal(ctr_match("x", d, 2), -EEXIST);
+    assert_int_equal(ctr_match_tier("abc", ID_A, "web"), CTR_PREFIX);
+    assert_int_equal(ctr_match_tier("web", ID_A, "web"), CTR_NAME);
+    assert_int_equal(ctr_match_tier(ID_A, ID_A, ""), CTR_ID);
+    assert_int_equal(ctr_match_tier("ab", ID_A, "web"), CTR_NONE);
+}
+
+static int running(const st_entry *e)
+{
+    return e->cgpath[0] != '\0';
+}
+
+static void t_resolve(void **st)
+{
+    (void)st;
+    store *s = st_new(0);
+    st_lock(s);
+    bmeta m = {0};
+    snprintf(m.id, sizeof(m.id), "%s", ID_A);
+    snprintf(m.name, sizeof(m.name), "web");
+    st_set_meta(s, &m);
+    snprintf(m.id, sizeof(m.id), "%s", ID_C);
+    snprintf(m.name, sizeof(m.name), "abc4"); /* looks like B's id prefix */
+    st_set_meta(s, &m);
+    st_entry *b = st_get_or_add(s, ID_B); /* no metadata: no name */
+    snprintf(b->cgpath, sizeof(b->cgpath), "/docker/%s", ID_B);
+    st_entry *e = NULL;
+    assert_int_equal(st_resolve(s, "web", &e), 0);
+    assert_string_equal(e->id, ID_A);
+    assert_int_equal(st_resolve(s, "abc4", &e), 0); /* exact name beats prefix */
+    assert_string_equal(e->id, ID_C);
+    assert_int_equal(st_resolve(s, "abc45", &e), 0);
+    assert_ptr_equal(e, b);
+    assert_int_equal(st_resolve(s, "abc", &e), -EEXIST); /* ambiguous prefix */
+    assert_null(e);
+    assert_int_equal(st_resolve(s, "ab", &e), -ENOENT); /* short prefix */
+    assert_null(e);
+    assert_int_equal(st_resolve(s, "nosuch", &e), -ENOENT); /* missing */
+    assert_int_equal(st_resolve(s, ID_C, &e), 0);
+    assert_string_equal(st_name(e), "abc4");
+    /* only the candidates the caller keeps: "abc" is then unique */
+    assert_int_equal(st_resolve_if(s, "abc", running, &e), 0);
+    assert_ptr_equal(e, b);
+    assert_int_equal(st_resolve_if(s, "web", running, &e), -ENOENT);
+    /* an empty name is no name: the short id is not matched as one */
+    assert_int_equal(st_resolve(s, b->short_id, &e), 0);
+    assert_ptr_equal(e, b);
+    st_unlock(s);
+    st_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_rates),
-        cmocka_unit_test(t_sorted_lookup),
-        cmocka_unit_test(t_prom_escape),
-        cmocka_unit_test(t_rows_from_agent_json),
+        cmocka_unit_test(t_rates),           cmocka_unit_test(t_sorted_lookup),
+        cmocka_unit_test(t_prom_escape),     cmocka_unit_test(t_rows_from_agent_json),
+        cmocka_unit_test(t_ctr_match_rules), cmocka_unit_test(t_resolve),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
