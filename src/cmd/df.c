@@ -93,9 +93,7 @@ static int row_matches(const json_t *r, const char *only)
 /*
  * Shows doc (the agent's /api/v1/disk or the local pass's, same fields):
  * the rows matching only, sorted; images and the reconciled total when no
- * filter is given. Totals are recomputed here over what is shown: writable
- * and logs summed, volumes once per source, images as the document says
- * (distinct layers once).
+ * filter is given, with the totals of what is shown (json_disk_select).
  */
 static void print_doc(json_t *doc, const char *only, const char *sort, int as_json, int bytes)
 {
@@ -108,43 +106,17 @@ static void print_doc(json_t *doc, const char *only, const char *sort, int as_js
         if (row_matches(json_array_get(all, i), only))
             rows[k++] = json_array_get(all, i);
     qsort_r(rows, k, sizeof(*rows), cmp_rows, (void *)sort);
-    uint64_t tw = 0, tv = 0, tl = 0;
-    json_t *seen = json_object(); /* volume sources counted */
-    for (size_t i = 0; i < k; i++) {
-        tw += jnum(rows[i], "writable_bytes");
-        tl += jnum(rows[i], "logs_bytes");
-        size_t vi;
-        json_t *v;
-        json_array_foreach(json_object_get(rows[i], "volumes"), vi, v)
-        {
-            const char *src = json_string_value(json_object_get(v, "source"));
-            if (!src || json_object_get(seen, src))
-                continue;
-            json_object_set_new(seen, src, json_true());
-            tv += jnum(v, "bytes");
-        }
-    }
-    json_decref(seen);
-    json_t *images = only ? NULL : json_object_get(doc, "images");
-    uint64_t ti = only ? 0 : jnum(json_object_get(doc, "totals"), "images_bytes");
+    /* the document of what is shown, totals recomputed (export/json_disk.c) */
+    json_t *sel = json_disk_select(doc, rows, k, !only);
+    json_t *tot = json_object_get(sel, "totals");
+    uint64_t tw = jnum(tot, "writable_bytes"), tv = jnum(tot, "volumes_bytes");
+    uint64_t tl = jnum(tot, "logs_bytes"), ti = jnum(tot, "images_bytes");
+    json_t *images = only ? NULL : json_object_get(sel, "images");
     if (as_json) {
-        json_t *o = json_object(), *arr = json_array();
-        for (size_t i = 0; i < k; i++)
-            json_array_append(arr, rows[i]);
-        json_object_set(o, "source", json_object_get(doc, "source"));
-        json_object_set_new(o, "containers", arr);
-        json_object_set_new(o, "images", images ? json_incref(images) : json_array());
-        json_t *tot = json_object();
-        json_object_set_new(tot, "writable_bytes", json_integer((json_int_t)tw));
-        json_object_set_new(tot, "volumes_bytes", json_integer((json_int_t)tv));
-        json_object_set_new(tot, "logs_bytes", json_integer((json_int_t)tl));
-        json_object_set_new(tot, "images_bytes", json_integer((json_int_t)ti));
-        json_object_set_new(tot, "total_bytes", json_integer((json_int_t)(tw + tv + tl + ti)));
-        json_object_set_new(o, "totals", tot);
-        char *str = json_dumps(o, JSON_COMPACT);
+        char *str = json_dumps(sel, JSON_COMPACT);
         puts(str ? str : "{}");
         free(str);
-        json_decref(o);
+        json_decref(sel);
         free(rows);
         return;
     }
@@ -197,6 +169,7 @@ static void print_doc(json_t *doc, const char *only, const char *sort, int as_js
     printf("%-30s %-12s %12s %12s %12s %12s  %s\n", "TOTAL", "", a, b, l, t,
            only ? "shared volumes counted once"
                 : "shared volumes and layers once: du -s -B1 -x of these dirs");
+    json_decref(sel);
     free(rows);
 }
 

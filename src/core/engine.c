@@ -20,7 +20,7 @@
 #include <time.h>
 
 #include "docker/docker.h"
-#include "export/export.h"
+#include "model/view.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 

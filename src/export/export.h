@@ -15,21 +15,9 @@
 #define BERTH_EXPORT_H
 
 #include "metrics/store.h"
-#include "model/stats.h"
+#include "model/view.h"
 #include "export/promtext.h"
 #include "util/buf.h"
-
-struct dt_tracker;
-
-/* What the renderers read. stats is a copy taken before the render (the
- * renderers lock st themselves); dt is borrowed and NULL when disk tracking
- * is off (a fixture may leave it NULL). */
-typedef struct export_src {
-    store *st;
-    engine_stats stats;
-    int cg_mode; /* enum cg_mode of the host's cgroup layout */
-    struct dt_tracker *dt;
-} export_src;
 
 typedef struct export_opts {
     const char *const *label_allow; /* Docker label keys exported as container_label_* */

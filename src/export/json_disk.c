@@ -171,3 +171,51 @@ void json_disk_add(dt_tracker *t, const st_entry *en, void *obj)
         json_object_set_new((json_t *)obj, "disk", ctr_json(en, c, 0, 0));
     dt_unlock(t);
 }
+
+static uint64_t jnum(const json_t *o, const char *key)
+{
+    json_int_t v = json_integer_value(json_object_get(o, key));
+    return v > 0 ? (uint64_t)v : 0;
+}
+
+json_t *json_disk_select(json_t *doc, json_t *const *rows, size_t n, int with_images)
+{
+    uint64_t tw = 0, tv = 0, tl = 0;
+    json_t *seen = json_object(); /* volume sources counted */
+    json_t *o = json_object(), *arr = json_array(), *tot = json_object();
+    if (!seen || !o || !arr || !tot) {
+        json_decref(seen);
+        json_decref(o);
+        json_decref(arr);
+        json_decref(tot);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        tw += jnum(rows[i], "writable_bytes");
+        tl += jnum(rows[i], "logs_bytes");
+        size_t vi;
+        json_t *v;
+        json_array_foreach(json_object_get(rows[i], "volumes"), vi, v)
+        {
+            const char *src = json_string_value(json_object_get(v, "source"));
+            if (!src || json_object_get(seen, src))
+                continue;
+            json_object_set_new(seen, src, json_true());
+            tv += jnum(v, "bytes");
+        }
+        json_array_append(arr, rows[i]);
+    }
+    json_decref(seen);
+    json_t *images = with_images ? json_object_get(doc, "images") : NULL;
+    uint64_t ti = with_images ? jnum(json_object_get(doc, "totals"), "images_bytes") : 0;
+    json_object_set(o, "source", json_object_get(doc, "source"));
+    json_object_set_new(o, "containers", arr);
+    json_object_set_new(o, "images", images ? json_incref(images) : json_array());
+    json_object_set_new(tot, "writable_bytes", json_integer((json_int_t)tw));
+    json_object_set_new(tot, "volumes_bytes", json_integer((json_int_t)tv));
+    json_object_set_new(tot, "logs_bytes", json_integer((json_int_t)tl));
+    json_object_set_new(tot, "images_bytes", json_integer((json_int_t)ti));
+    json_object_set_new(tot, "total_bytes", json_integer((json_int_t)(tw + tv + tl + ti)));
+    json_object_set_new(o, "totals", tot);
+    return o;
+}

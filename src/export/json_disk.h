@@ -30,4 +30,13 @@ int json_disk_render(store *st, dt_tracker *t, buf *out);
 /* Sets obj's (a json_t *) "disk" to en's figures when the tracker has them. */
 void json_disk_add(dt_tracker *t, const st_entry *en, void *obj);
 
+/* The document of doc's rows[0..n) (references taken), in that order, for
+ * a filtered or sorted view (berth df NAME): "source" as doc's,
+ * "containers" the rows, "images" doc's when with_images (else []), and
+ * "totals" recomputed over what is shown: writable and logs summed, each
+ * volume source once, images_bytes doc's when with_images (else 0), and
+ * their sum. A new reference; NULL only when out of memory. */
+struct json_t *json_disk_select(struct json_t *doc, struct json_t *const *rows, size_t n,
+                                int with_images);
+
 #endif
