@@ -40,18 +40,9 @@
 #include "docker/docker.h"
 #include "export/json_disk.h"
 #include "metrics/store.h"
+#include "model/ctr_match.h"
 #include "util/clock.h"
 #include "util/log.h"
-
-/* The container lookup of `berth df NAME`: the exact name, or an id prefix
- * of any length (the first match of each is shown, as before). Kept in this
- * one function so it can become the store's shared lookup. */
-static int df_match(const char *name, const char *id, const char *only)
-{
-    if (!only)
-        return 1;
-    return (name && strcmp(name, only) == 0) || (id && strncmp(id, only, strlen(only)) == 0);
-}
 
 static uint64_t jnum(const json_t *o, const char *key)
 {
@@ -84,10 +75,18 @@ static void human(char *out, size_t cap, uint64_t v, int bytes)
         view_bytes(out, cap, (double)v, 1);
 }
 
-static int row_matches(const json_t *r, const char *only)
+/* The row `berth df KEY` names, by the one lookup rule of every front end
+ * (model/ctr_match.h): its index, -ENOENT or -EEXIST. */
+static long row_named(json_t *all, const char *key)
 {
-    return df_match(json_string_value(json_object_get(r, "name")),
-                    json_string_value(json_object_get(r, "id")), only);
+    ctr_matcher m;
+    ctr_matcher_init(&m, key);
+    for (size_t i = 0; i < json_array_size(all); i++) {
+        json_t *r = json_array_get(all, i);
+        ctr_matcher_add(&m, i, json_string_value(json_object_get(r, "id")),
+                        json_string_value(json_object_get(r, "name")));
+    }
+    return ctr_matcher_result(&m);
 }
 
 /*
@@ -95,15 +94,20 @@ static int row_matches(const json_t *r, const char *only)
  * the rows matching only, sorted; images and the reconciled total when no
  * filter is given, with the totals of what is shown (json_disk_select).
  */
-static void print_doc(json_t *doc, const char *only, const char *sort, int as_json, int bytes)
+static int print_doc(json_t *doc, const char *only, const char *sort, int as_json, int bytes)
 {
     json_t *all = json_object_get(doc, "containers");
     size_t n = json_array_size(all), k = 0;
+    long named = only ? row_named(all, only) : -ENOENT;
+    if (named == -EEXIST) {
+        fprintf(stderr, "berth df: '%s' names more than one container\n", only);
+        return -1;
+    }
     json_t **rows = calloc(n ? n : 1, sizeof(*rows));
     if (!rows)
         abort();
     for (size_t i = 0; i < n; i++)
-        if (row_matches(json_array_get(all, i), only))
+        if (!only || (long)i == named)
             rows[k++] = json_array_get(all, i);
     qsort_r(rows, k, sizeof(*rows), cmp_rows, (void *)sort);
     /* the document of what is shown, totals recomputed (export/json_disk.c) */
@@ -118,7 +122,7 @@ static void print_doc(json_t *doc, const char *only, const char *sort, int as_js
         free(str);
         json_decref(sel);
         free(rows);
-        return;
+        return 0;
     }
     printf("%-30s %-12s %12s %12s %12s %12s  %s\n", "NAME", "STATE", "WRITABLE", "VOLUMES", "LOGS",
            "TOTAL", "NOTE");
@@ -171,6 +175,7 @@ static void print_doc(json_t *doc, const char *only, const char *sort, int as_js
                 : "shared volumes and layers once: du -s -B1 -x of these dirs");
     json_decref(sel);
     free(rows);
+    return 0;
 }
 
 /* The agent's figures, or NULL (no agent, an error, or its first walk is
@@ -291,14 +296,19 @@ static json_t *walk_here(const cfg *c, const char *only)
     if (!shown || !names)
         abort();
     /* names, for the lookup and messages (targets are in store order) */
+    ctr_matcher m;
+    ctr_matcher_init(&m, only ? only : "");
     st_lock(st);
     for (size_t i = 0, k = 0; i < st->n && k < n; i++)
         if (strcmp(st->v[i]->id, v[k].id) == 0) {
             snprintf(names[k], sizeof(names[0]), "%s", st->v[i]->meta.name);
-            shown[k] = (unsigned char)df_match(st->v[i]->meta.name, v[k].id, only);
+            ctr_matcher_add(&m, k, v[k].id, names[k]);
             k++;
         }
     st_unlock(st);
+    long named = ctr_matcher_result(&m); /* an ambiguous key: print_doc says so */
+    for (size_t k = 0; k < n; k++)
+        shown[k] = (unsigned char)(!only || (long)k == named);
     if (only)
         narrow(v, n, shown);
     dt_opts o;
@@ -416,7 +426,7 @@ int cmd_df(int argc, char **argv)
         doc = walk_here(&c, only);
     if (!doc)
         return 1;
-    print_doc(doc, only, sort, json, bytes);
+    int rc = print_doc(doc, only, sort, json, bytes) < 0 ? 1 : 0;
     json_decref(doc);
-    return 0;
+    return rc;
 }

@@ -1,12 +1,10 @@
 /*
  * zbxitems: berth's Zabbix item keys over the store. See zbxitems.h.
  *
- * Containers are found by name in two places with two rules today, each in
- * one small function so that the shared matcher (one lookup for every
- * front end) can replace them in one edit: live_by_name for the container
- * and service items (running containers, Docker name or short id), and
- * known_by_name for the disk items (any container Docker knows, by its
- * Docker name).
+ * A container parameter names a container by the one rule of every front
+ * end (model/ctr_match.h: exact name, full id, unique id prefix); the
+ * container and service items look among running containers, the disk
+ * items among every container Docker knows (stopped ones have a disk).
  */
 #include "export/zbxitems.h"
 
@@ -17,6 +15,7 @@
 #include <string.h>
 
 #include "disk/tracker.h"
+#include "model/ctr_match.h"
 
 #ifndef BERTH_VERSION
 #define BERTH_VERSION "0.0.0"
@@ -101,12 +100,18 @@ static void volumes_lld(store *st, buf *out)
 }
 
 /* The live container answering to name (container and service items). */
-static st_entry *live_by_name(store *st, const char *name)
+/* The entry key names among live (running) entries or, with known, among
+ * every entry with Docker metadata: its index, -ENOENT or -EEXIST. */
+static long find_ctr(const store *st, const char *key, int known)
 {
-    for (size_t i = 0; i < st->n; i++)
-        if (live(st->v[i]) && strcmp(st_name(st->v[i]), name) == 0)
-            return st->v[i];
-    return NULL;
+    ctr_matcher m;
+    ctr_matcher_init(&m, key);
+    for (size_t i = 0; i < st->n; i++) {
+        const st_entry *en = st->v[i];
+        if (known ? en->has_meta : live(en))
+            ctr_matcher_add(&m, i, en->id, en->has_meta ? en->meta.name : NULL);
+    }
+    return ctr_matcher_result(&m);
 }
 
 /* Container items; returns 0, or -ENOTSUP for an unknown item name. */
@@ -205,14 +210,6 @@ int zbxitems_disk_value(const zbxitems_src *src, const st_entry *en, const char 
  * locked by the caller; the tracker's lock is taken after it. */
 /* Any container Docker knows, running or not, by its Docker name (disk
  * items). */
-static const st_entry *known_by_name(const store *st, const char *name)
-{
-    for (size_t i = 0; i < st->n; i++)
-        if (st->v[i]->has_meta && strcmp(st->v[i]->meta.name, name) == 0)
-            return st->v[i];
-    return NULL;
-}
-
 static int disk_item(dt_tracker *t, store *st, const zbx_key *key, buf *out)
 {
     const char *item = key->name + 21; /* after "berth.container.disk." */
@@ -228,11 +225,15 @@ static int disk_item(dt_tracker *t, store *st, const zbx_key *key, buf *out)
         buf_put_u64(out, s.images_alloc);
         goto out;
     }
-    const st_entry *en = key->nparams >= 1 ? known_by_name(st, key->params[0]) : NULL;
+    long ix = key->nparams >= 1 ? find_ctr(st, key->params[0], 1) : -ENOENT;
+    const st_entry *en = ix >= 0 ? st->v[ix] : NULL;
     const dt_ctr *c = en ? dt_find(t, en->id) : NULL;
     if (key->nparams < 1 || !key->params[0][0]) {
         buf_puts(out, "Invalid first parameter: a container name is required.");
         rc = -EINVAL;
+    } else if (ix == -EEXIST) {
+        buf_printf(out, "\"%.200s\" is an ambiguous id prefix.", key->params[0]);
+        rc = -EEXIST;
     } else if (!c) {
         buf_printf(out, "No container named \"%.200s\".", key->params[0]);
         rc = -ENOENT;
@@ -281,10 +282,14 @@ static int get(const zbxitems_src *src, const zbx_key *key, buf *out)
         rc = disk_item(src->disk, st, key, out);
     } else if (strncmp(k, "berth.container.", 16) == 0 || strncmp(k, "berth.service.", 14) == 0) {
         int svc = k[6] == 's';
-        st_entry *en = key->nparams >= 1 ? live_by_name(st, key->params[0]) : NULL;
+        long ix = key->nparams >= 1 ? find_ctr(st, key->params[0], 0) : -ENOENT;
+        st_entry *en = ix >= 0 ? st->v[ix] : NULL;
         if (key->nparams < 1 || !key->params[0][0]) {
             buf_puts(out, "Invalid first parameter: a container name is required.");
             rc = -EINVAL;
+        } else if (ix == -EEXIST) {
+            buf_printf(out, "\"%.200s\" is an ambiguous id prefix.", key->params[0]);
+            rc = -EEXIST;
         } else if (!en) {
             buf_printf(out, "No running container named \"%.200s\".", key->params[0]);
             rc = -ENOENT;

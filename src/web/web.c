@@ -619,6 +619,12 @@ void web_route_services(web *w, const char *key, httpd_resp *resp)
  * writes (log shipping need not be on). Only the current file is read, at
  * most its last 512 KiB; messages are JSON-escaped with invalid UTF-8
  * replaced, so whatever the container printed cannot break the page. */
+/* Containers Docker knows (stopped ones too): those with a log file. */
+static int has_meta(const st_entry *en)
+{
+    return en->has_meta;
+}
+
 void web_route_logs(web *w, const char *key, const char *query, httpd_resp *resp)
 {
     long tail = 100;
@@ -632,31 +638,18 @@ void web_route_logs(web *w, const char *key, const char *query, httpd_resp *resp
         }
     }
     char path[512] = "", name[128] = "";
-    int found = 0, many = 0;
-    size_t kl = strlen(key);
     store *st = engine_store(w->e);
     st_lock(st);
-    for (size_t i = 0; i < st->n; i++) {
-        const st_entry *en = st->v[i];
-        if (!en->has_meta)
-            continue;
-        if (strcmp(en->meta.name, key) == 0) { /* an exact name wins */
-            found = 1, many = 0;
-            snprintf(path, sizeof(path), "%s%s", w->o.host_root ? w->o.host_root : "",
-                     en->meta.log_path);
-            snprintf(name, sizeof(name), "%s", en->meta.name);
-            break;
-        }
-        if (strncmp(en->id, key, kl) == 0) {
-            many += found;
-            found = 1;
-            snprintf(path, sizeof(path), "%s%s", w->o.host_root ? w->o.host_root : "",
-                     en->meta.log_path);
-            snprintf(name, sizeof(name), "%s", en->meta.name);
-        }
+    st_entry *en = NULL;
+    int rc = st_resolve_if(st, key, has_meta, &en); /* the one lookup rule */
+    if (rc == 0) {
+        snprintf(path, sizeof(path), "%s%s", w->o.host_root ? w->o.host_root : "",
+                 en->meta.log_path);
+        snprintf(name, sizeof(name), "%s", en->meta.name);
     }
     st_unlock(st);
-    if (!found || many) {
+    if (rc < 0) {
+        int many = rc == -EEXIST;
         web_error_json(resp, many ? 409 : 404, many ? "ambiguous id prefix" : "no such container");
         return;
     }

@@ -261,9 +261,14 @@ static void t_unknown(void **state)
     /* stopped: Docker knows it, the container items do not */
     EXPECT(&src, -ENOENT, "No running container named \"old\".", "berth.container.state", "old",
            NULL, NULL);
-    /* by name, not by id */
-    EXPECT(&src, -ENOENT, "No running container named \"aaaaaaaaaaaa\".", "berth.container.cpu",
-           "aaaaaaaaaaaa", NULL, NULL);
+    /* the one lookup rule (model/ctr_match.h): an id prefix names it too
+     * (the same figure as by name), a missing one and a short one do not */
+    EXPECT(&src, 0, "0.500000", "berth.container.cpu", "aaaaaaaaaaaa", NULL, NULL);
+    EXPECT(&src, 0, "0.500000", "berth.container.cpu", ID_WEB, NULL, NULL);
+    EXPECT(&src, -ENOENT, "No running container named \"ffff\".", "berth.container.cpu", "ffff",
+           NULL, NULL);
+    EXPECT(&src, -ENOENT, "No running container named \"aa\".", "berth.container.cpu", "aa", NULL,
+           NULL);
     EXPECT(&src, -EINVAL, "Invalid first parameter: a container name is required.",
            "berth.container.cpu", NULL, NULL, NULL);
     EXPECT(&src, -EINVAL, "Invalid first parameter: a container name is required.",
