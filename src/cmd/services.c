@@ -7,6 +7,7 @@
  * --json show exactly what the API serves.
  */
 #include <jansson.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "core/engine.h"
 #include "core/svcmon.h"
 #include "export/export.h"
+#include "model/ctr_match.h"
 #include "util/log.h"
 
 static const char *jstr(json_t *o, const char *k)
@@ -92,13 +94,22 @@ int cmd_services(int argc, char **argv)
         fprintf(stderr, "berth services: unexpected answer from %s\n", agent_url);
         goto out;
     }
-    json_t *flat = json_array();
+    /* NAME by the one lookup rule of every front end (model/ctr_match.h) */
+    ctr_matcher m;
+    ctr_matcher_init(&m, only ? only : "");
     size_t i;
     json_t *ct;
+    json_array_foreach(arr, i, ct) ctr_matcher_add(&m, i, jstr(ct, "id"), jstr(ct, "name"));
+    long named = only ? ctr_matcher_result(&m) : -ENOENT;
+    if (named == -EEXIST) {
+        fprintf(stderr, "berth services: '%s' names more than one running container\n", only);
+        goto out;
+    }
+    json_t *flat = json_array();
     json_array_foreach(arr, i, ct)
     {
         const char *name = jstr(ct, "name");
-        if (only && strcmp(only, name) != 0 && strncmp(jstr(ct, "id"), only, strlen(only)) != 0)
+        if (only && (long)i != named)
             continue;
         size_t k;
         json_t *sv;
