@@ -2,8 +2,8 @@
 # compare-builds.sh: run the benchmarks of BENCHMARKS.md for two berth
 # binaries and write their figures side by side.
 #
-#   bench/compare-builds.sh [--quick] [--only 'ps agent ...'] [--out FILE]
-#                           [--logs DIR] OLD_BIN NEW_BIN
+#   bench/compare-builds.sh [--quick] [--repeat K] [--only 'ps agent ...']
+#                           [--out FILE] [--logs DIR] OLD_BIN NEW_BIN
 #
 # Why: a change that must not move performance (issue 10's re-layout) is
 # shown by re-running every benchmark on the old and the new build, on the
@@ -12,7 +12,8 @@
 #
 # How: for each benchmark, the script of this tree (the same measuring code
 # for both) runs with BERTH_BIN=OLD_BIN, then at once with BERTH_BIN=NEW_BIN,
-# one at a time (they label their containers berth-bench=1 and clean up by
+# one at a time; with --repeat K, K times in turn, old, new, old, new...,
+# and each figure is the median of its K values (they label their containers berth-bench=1 and clean up by
 # that label: two at once would remove each other's). Each run's output is
 # kept in the logs folder. Its figures are read generically: every line of
 # the output with numbers in it is a template (the line with its numbers
@@ -46,6 +47,7 @@ usage() {
 }
 
 QUICK=0
+REPEAT=1
 ONLY=
 OUTF=
 LOGS=
@@ -54,6 +56,11 @@ while [ $# -gt 0 ]; do
 	--quick)
 		QUICK=1
 		shift
+		;;
+	--repeat)
+		REPEAT=${2:?--repeat K}
+		[[ $REPEAT =~ ^[1-9][0-9]*$ ]] || usage
+		shift 2
 		;;
 	--only)
 		ONLY=${2:?--only LIST}
@@ -146,10 +153,36 @@ figures() {
 	}' "$1"
 }
 
-# table OLD_LOG NEW_LOG: the markdown rows of one benchmark.
+# medians: figure lines of K runs on stdin -> one line per figure, the
+# median of its values (the lower middle one for an even K), in first-run
+# order.
+medians() {
+	awk -F'\t' '
+	{
+		key = $1 "\t" $2 "\t" $3
+		if (!(key in n)) { order[++nk] = key; label[key] = $5 }
+		v[key, ++n[key]] = $4
+	}
+	END {
+		for (i = 1; i <= nk; i++) {
+			key = order[i]; m = n[key]
+			for (a = 1; a <= m; a++) s[a] = v[key, a]
+			for (a = 2; a <= m; a++) { # insertion sort, as numbers
+				x = s[a]
+				for (b = a - 1; b >= 1 && s[b] + 0 > x + 0; b--) s[b + 1] = s[b]
+				s[b + 1] = x
+			}
+			print key "\t" s[int((m + 1) / 2)] "\t" label[key]
+		}
+	}'
+}
+
+# table NAME: the markdown rows of one benchmark, from its K runs per side.
 table() {
-	figures "$1" >"$1.fig"
-	figures "$2" >"$2.fig"
+	local i
+	for i in $(seq "$REPEAT"); do figures "$LOGS/$1.old.$i.log"; done | medians >"$LOGS/$1.old.fig"
+	for i in $(seq "$REPEAT"); do figures "$LOGS/$1.new.$i.log"; done | medians >"$LOGS/$1.new.fig"
+	set -- "$LOGS/$1.old" "$LOGS/$1.new"
 	echo "| figure | old | new | new/old |"
 	echo "|---|---|---|---|"
 	awk -F'\t' '
@@ -177,7 +210,7 @@ notes() {
 		sort -u | head -n 10 | sed 's/^/    /' || true
 }
 
-run_one() { # SIDE BIN SCRIPT ARGS ENV: runs, logs, prints rc and seconds
+run_one() { # SIDE.I BIN SCRIPT ARGS ENV: runs, logs, prints rc and seconds
 	local side=$1 bin=$2 script=$3 args=$4 env=$5 log rc=0 t0
 	log="$LOGS/$name.$side.log"
 	t0=$SECONDS
@@ -192,8 +225,8 @@ run_one() { # SIDE BIN SCRIPT ARGS ENV: runs, logs, prints rc and seconds
 	echo "- old: \`$OLD\` ($("$OLD" version 2>/dev/null || echo '?'))"
 	echo "- new: \`$NEW\` ($("$NEW" version 2>/dev/null || echo '?'))"
 	echo "- $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
-	echo "- sizes: $([ "$QUICK" = 1 ] && echo 'quick (--quick): old vs new only, not comparable with the figures above' || echo 'those of BENCHMARKS.md')"
-	echo "- command: \`bench/compare-builds.sh$([ "$QUICK" = 1 ] && echo ' --quick')${ONLY:+ --only '$ONLY'} $OLD $NEW\`; logs in \`$LOGS\`"
+	echo "- sizes: $([ "$QUICK" = 1 ] && echo 'quick (--quick): old vs new only, not comparable with the figures of BENCHMARKS.md' || echo 'those of BENCHMARKS.md')"
+	echo "- command: \`bench/compare-builds.sh$([ "$QUICK" = 1 ] && echo ' --quick')$([ "$REPEAT" = 1 ] || echo " --repeat $REPEAT")${ONLY:+ --only '$ONLY'} $OLD $NEW\`; logs in \`$LOGS\`"
 	echo
 } >"$OUTF"
 
@@ -204,17 +237,24 @@ for b in "${BENCHES[@]}"; do
 	args=$full
 	[ "$QUICK" = 0 ] || args=$quick
 	echo "# $(date +%T) $name: bench/$script $args (old, then new)" >&2
-	read -r rc_o t_o <<<"$(run_one old "$OLD" "$script" "$args" "$env")"
-	read -r rc_n t_n <<<"$(run_one new "$NEW" "$script" "$args" "$env")"
+	rc_o=0 rc_n=0 t_o=0 t_n=0
+	for i in $(seq "$REPEAT"); do
+		read -r rc t <<<"$(run_one "old.$i" "$OLD" "$script" "$args" "$env")"
+		[ "$rc" = 0 ] || rc_o=$rc
+		t_o=$((t_o + t))
+		read -r rc t <<<"$(run_one "new.$i" "$NEW" "$script" "$args" "$env")"
+		[ "$rc" = 0 ] || rc_n=$rc
+		t_n=$((t_n + t))
+	done
 	{
 		echo "### $name: \`${env:+$env }bench/$script $args\`"
 		echo
-		echo "Exit status old $rc_o (${t_o} s), new $rc_n (${t_n} s). Commands:"
+		echo "Exit status old $rc_o (${t_o} s), new $rc_n (${t_n} s)$([ "$REPEAT" = 1 ] || echo ", $REPEAT runs each, medians"). Commands:"
 		echo "\`${env:+$env }BERTH_BIN=$OLD bench/$script $args\`, then the same with \`BERTH_BIN=$NEW\`."
 		[ "$QUICK" = 0 ] || echo "At this size: $caveat."
 		echo
-		table "$LOGS/$name.old.log" "$LOGS/$name.new.log"
-		n=$(notes "$LOGS/$name.old.log" "$LOGS/$name.new.log")
+		table "$name"
+		n=$(notes "$LOGS/$name".*.log)
 		if [ -n "$n" ] || [ "$rc_o" != 0 ] || [ "$rc_n" != 0 ]; then
 			echo
 			echo "What the script said (missing tools, failures):"
@@ -222,9 +262,9 @@ for b in "${BENCHES[@]}"; do
 			[ -z "$n" ] || printf '%s\n' "$n"
 			if [ "$rc_o" != 0 ] || [ "$rc_n" != 0 ]; then
 				echo "    last lines of the old run:"
-				tail -n 3 "$LOGS/$name.old.log" | sed 's/^/      /'
+				tail -n 3 "$LOGS/$name.old.$REPEAT.log" | sed 's/^/      /'
 				echo "    last lines of the new run:"
-				tail -n 3 "$LOGS/$name.new.log" | sed 's/^/      /'
+				tail -n 3 "$LOGS/$name.new.$REPEAT.log" | sed 's/^/      /'
 			fi
 		fi
 		echo

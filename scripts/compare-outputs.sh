@@ -321,7 +321,7 @@ norm_ndjson() { # FILE: one JSON document per line, each normalised
 }
 
 # Prometheus families whose values do not move.
-PROM_STABLE='^(container_spec_.*|machine_.*|berth_.*_info|berth_service_(listening|up)|container_threads_max|container_start_time_seconds|berth_container_restarts|berth_docker_up|berth_disk_first_walk_done|berth_logs_inputs|berth_logs_paused|berth_images?_fs_bytes|berth_container_fs_(writable_bytes|writable_apparent_bytes|writable_files|volumes_bytes|logs_files))$'
+PROM_STABLE='^(container_spec_.*|machine_.*|berth_.*_info|berth_service_(listening|up)|container_threads_max|container_start_time_seconds|berth_container_restarts|berth_docker_up|berth_disk_first_walk_done|berth_logs_inputs|berth_logs_paused|berth_image_fs_bytes|berth_container_fs_(writable_bytes|writable_apparent_bytes|writable_files|volumes_bytes|logs_files))$'
 norm_prom() {
 	awk -v stable="$PROM_STABLE" -v ours="$OURIDS" '
 	BEGIN { n = split(ours, a, " "); for (i = 1; i <= n; i++) mine[a[i]] = 1 }
@@ -348,6 +348,9 @@ norm_prom() {
 		if (match(series, /[{,]name="[^"]*"/)) {
 			v = substr(series, RSTART, RLENGTH); sub(/^.name="/, "", v); sub(/"$/, "", v)
 			if (v !~ /^bcmp-/) next
+		} else if (match(series, /[{,]image="[^"]*"/)) { # an image series
+			v = substr(series, RSTART, RLENGTH); sub(/^.image="/, "", v); sub(/"$/, "", v)
+			if (v != "berth-test:latest") next
 		} else if (match(series, /id="(\/docker\/)?[0-9a-f]{64}"/)) {
 			v = substr(series, RSTART, RLENGTH); sub(/^id="(\/docker\/)?/, "", v); sub(/"$/, "", v)
 			if (!(v in mine)) next
@@ -402,7 +405,10 @@ verdict() { # NAME RETRIED
 # and the normalised body.
 http_one() { # SIDE NAME PATH
 	local s=$1 name=$2 path=$3 u=URL_$1 r="$OUT/raw/$1/$2"
-	curl -s --max-time 20 -o "$r" -D "$r.headers" -w '%{http_code}' "${!u}$path" >"$r.status" || true
+	# CURL_EXTRA: more curl arguments for this capture (compression, a
+	# time limit for the event stream)
+	# shellcheck disable=SC2086 # a word list
+	curl -s --max-time 20 ${CURL_EXTRA:-} -o "$r" -D "$r.headers" -w '%{http_code}' "${!u}$path" >"$r.status" || true
 }
 http_norm() { # SIDE NAME KIND
 	local s=$1 name=$2 kind=$3 r="$OUT/raw/$1/$2"
@@ -413,6 +419,11 @@ http_norm() { # SIDE NAME KIND
 		case $kind in
 		json) norm_json "$r" ;;
 		prom) norm_prom <"$r" ;;
+		sse) # the first frame: its id line and its JSON, rows filtered to ours
+			sed -n '1{s/[0-9]/9/g;p}' "$r"
+			sed -n '/^data: /{s/^data: //;p;q}' "$r" >"$r.frame"
+			PRE='.rows |= map(select(any(.[]?; type == "string" and startswith("bcmp-"))))' norm_json "$r.frame"
+			;;
 		bytes) echo "body sha256 $(sha256sum <"$r" | cut -c1-64) $(wc -c <"$r") bytes" ;;
 		text) norm_text <"$r" ;;
 		esac
@@ -521,6 +532,8 @@ T_CAP=$SECONDS
 
 # ---- HTTP: the agent's routes
 http metrics prom /metrics
+CURL_EXTRA=--compressed http metrics_gzip prom /metrics
+CURL_EXTRA='-N --max-time 2.5' http stream sse /api/v1/stream
 http healthz text /healthz
 http host json /api/v1/host
 http containers json /api/v1/containers
@@ -591,6 +604,36 @@ cli services_table table services --agent @URL
 cli services_name_json json services $P-web --json --agent @URL
 cli services_noagent_json json services $P-web --json --no-agent
 
+# ---- option errors: every key of the config file and its flag, with a
+# bad value; a `listen bogus` after it fails anyway, so a bad value that is
+# accepted shows as the listen error (and no agent starts)
+KEYS='listen interval history host_root docker_host docker label_allow log_level
+http_max_connections http_timeout services services_interval probe_timeout
+probe_http probe_ignore zabbix_listen zabbix_allow zabbix_active zabbix_host
+zabbix_active_interval zabbix_active_items disk disk_interval disk_verify
+disk_fanotify disk_max_dirs logs only log_output log_files logs_containers
+logs_buffer_dir logs_buffer_max logs_full_policy logs_fsync logs_poll
+logs_line_max'
+CF="$OUT/agents/bad.conf"
+for k in $KEYS nosuch_key; do
+	printf '# a comment\n\n%s !bad!\nlisten bogus\n' "$k" >"$CF.$k"
+	cli "config_bad_$k" text agent --config "$CF.$k"
+	cli "flag_bad_$k" text agent "--${k//_/-}" '!bad!' --listen bogus
+done
+printf 'interval\n' >"$CF.novalue"
+cli config_no_value text agent --config "$CF.novalue"
+cli config_missing_file text agent --config "$OUT/agents/nosuch.conf"
+cli flag_no_value text agent --interval
+for o in 'o nosuchtype' 'o file' 'o file path=/tmp/x nosuch=1' 'o file path=relative' \
+	'o loki url=notaurl' 'o syslog host=' 'o elasticsearch url=http://127.0.0.1:1 compress=maybe' \
+	'o gelf host=127.0.0.1:1 tls=maybe' 'o redis host=127.0.0.1:1 timeout=banana' 'bad'; do
+	cli "log_output_${o//[^A-Za-z0-9]/_}" text agent --log-output "$o" --listen bogus
+done
+cli ps_bad_sort text ps --sort banana --no-agent
+cli ps_bad_sample text ps --sample banana
+cli df_bad_sort text df --sort banana --no-agent
+cli services_bad_timeout text services --probe-timeout banana --no-agent
+
 # ---- Zabbix passive checks
 zbx agent.ping exact agent.ping
 zbx agent.version exact agent.version
@@ -599,7 +642,7 @@ zbx containers.count num berth.containers.count # host-wide: other jobs move it
 zbx containers.discovery lld berth.containers.discovery
 zbx services.discovery lld berth.services.discovery
 zbx volumes.discovery lld berth.volumes.discovery
-zbx disk.images exact berth.disk.images
+zbx disk.images num berth.disk.images # host-wide
 for c in $P-lim $P-burn $P-web; do
 	for it in state health restarts cpu.limit memory.limit pids oom_kills; do
 		zbx "${it}[$c]" exact "berth.container.${it}[$c]"
