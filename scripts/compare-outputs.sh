@@ -361,11 +361,16 @@ norm_prom() {
 	}'
 }
 
-norm_table() { # header and our rows; numbers N, blanks squeezed
-	# kept: the header, our rows, rows whose first word is upper case
-	# (IMAGES, TOTAL) and image rows; other jobs' containers are dropped
-	awk -v all="${TABLE_ALL:-0}" 'all || NR == 1 || /bcmp-/ || $1 ~ /^[A-Z]+$/ || $1 == "image"' |
-		sed -E 's/[0-9]+(\.[0-9]+)?/N/g; s/[[:blank:]]+/ /g; s/ $//'
+norm_table() {
+	# The header is exact, blanks included: it fixes the columns' widths.
+	# Rows kept: ours, those whose first word is upper case (IMAGES, TOTAL)
+	# and image rows (other jobs' containers are dropped); in them numbers
+	# become N and runs of blanks one blank, as a figure's width moves the
+	# padding after it.
+	awk -v all="${TABLE_ALL:-0}" '
+		NR == 1 { print "header |" $0 "|"; next }
+		all || /bcmp-/ || $1 ~ /^[A-Z]+$/ || $1 == "image"' |
+		sed -E '/^header \|/!{s/[0-9]+(\.[0-9]+)?/N/g; s/[[:blank:]]+/ /g; s/ $//}'
 }
 
 norm_text() { # exact, but the git revision and version strings
