@@ -362,15 +362,15 @@ norm_prom() {
 }
 
 norm_table() {
-	# The header is exact, blanks included: it fixes the columns' widths.
-	# Rows kept: ours, those whose first word is upper case (IMAGES, TOTAL)
-	# and image rows (other jobs' containers are dropped); in them numbers
-	# become N and runs of blanks one blank, as a figure's width moves the
-	# padding after it.
-	awk -v all="${TABLE_ALL:-0}" '
-		NR == 1 { print "header |" $0 "|"; next }
-		all || /bcmp-/ || $1 ~ /^[A-Z]+$/ || $1 == "image"' |
-		sed -E '/^header \|/!{s/[0-9]+(\.[0-9]+)?/N/g; s/[[:blank:]]+/ /g; s/ $//}'
+	# Column widths follow the widest value of every row shown, other jobs'
+	# containers included, so padding cannot be compared; what can is the
+	# columns: a run of two or more blanks (the gap between columns, at
+	# least three wide) becomes " | ", a single blank (inside "CPU %",
+	# "0B/s / 0B/s") stays. Rows kept: the header, ours, those whose first
+	# word is upper case (IMAGES, TOTAL) and image rows; numbers become N
+	# except in the header.
+	awk -v all="${TABLE_ALL:-0}" 'all || NR == 1 || /bcmp-/ || $1 ~ /^[A-Z]+$/ || $1 == "image"' |
+		sed -E '2,${s/[0-9]+(\.[0-9]+)?/N/g}; s/[[:blank:]]+$//; s/^[[:blank:]]{2,}/| /; s/[[:blank:]]{2,}/ | /g'
 }
 
 norm_text() { # exact, but the git revision and version strings
