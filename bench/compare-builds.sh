@@ -106,11 +106,11 @@ BENCHES=(
 	"services|bench_services.sh|50 30 1000|10 5 200||services thread CPU over 5 s is a tick or two: noise; Zabbix latency (200 requests) and the one-pass figures are fine"
 	"container|bench_container.sh|50 60|10 10||CPU over 10 s is a few ticks for both agents: the container/host ratio is noise; RSS is fine"
 	"df|bench_df.sh|100 1000000|10 20000||20,000 files: wall times are tens of ms and dominated by process start"
-	"zabbix_active|bench_zabbix_active.sh|50 60 100 120|10 10 10 20||per-value and per-batch CPU over 10 batches and the agent 2 window of 20 s are a few ticks"
+	"zabbix_active|bench_zabbix_active.sh|50 60 100 120|10 10 10 10||per-value and per-batch CPU over 10 batches and the 10-s windows of agent 2 and of the whole agent are a few ticks"
 	"dashboard|bench_dashboard.sh|200 30|20 5||5-s phases: CPU shares and page time are noise, bytes per second fine"
 	"logs|bench_logs.sh|1024 4 1024|64 2 64||64 MB: run time is short against start-up; MB/s and CPU s per GB move by 10-20 %"
 	"logs_out|bench_logs_out.sh|1024 4|64 2|ONLY=berth|64 MB: as for logs"
-	"disk_track|bench_disk_track.sh|100 1000000 60 5|10 20000 20 3||20,000 files and a 20-s window: per-interval cost is one or two intervals, ratios to the first walk are noise"
+	"disk_track|bench_disk_track.sh|100 1000000 60 5|10 20000 10 3||20,000 files and a 10-s window: the per-interval cost is one interval, its ratios to the first walk are noise"
 )
 
 want() { # NAME: selected by --only?

@@ -193,6 +193,10 @@ free_port() {
 	echo $p
 }
 
+# Zabbix active mode is on, towards a port nobody listens on: its job runs
+# and its /metrics families are rendered (failed pushes counted), which
+# nothing else here would show.
+ZBX_NOWHERE=$(free_port)
 start_agent() { # SIDE
 	local s=$1 bin port
 	bin=BIN_$s
@@ -202,10 +206,12 @@ start_agent() { # SIDE
 	note "agent $s: ${!bin} on 127.0.0.1:$port, Zabbix on $((port + 1))"
 	"${!bin}" agent --listen "127.0.0.1:$port" --zabbix-listen "127.0.0.1:$((port + 1))" \
 		--label-allow app --services-interval 2s --logs on \
+		--zabbix-active "127.0.0.1:$ZBX_NOWHERE" --zabbix-active-interval 1s --zabbix-host bcmp-host \
 		--logs-buffer-dir "$OUT/agents/$s/buf" --logs-containers "$P-*" \
 		--log-output "out file path=$OUT/agents/$s/out.ndjson" \
 		>"$OUT/agents/$s/agent.log" 2>&1 &
 	PIDS+=($!)
+	eval "PID_$s=$!"
 	# the ports are taken only when the agent binds them: a second agent
 	# started at once must not pick the same ones
 	for _ in $(seq 100); do
@@ -699,6 +705,28 @@ logrec() {
 	verdict log_records_first3 ""
 }
 logrec
+
+# ---- the agents' exit on SIGTERM (status, and whether in time)
+# both get SIGTERM at once; each is waited for here (the main shell is
+# their parent)
+stop_agent() { # SIDE
+	local p=PID_$1 rc=0 i
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "${!p}" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "${!p}" 2>/dev/null; then
+		echo "still running 10 s after SIGTERM"
+		return
+	fi
+	wait "${!p}" || rc=$?
+	echo "exit $rc"
+}
+# shellcheck disable=SC2154 # PID_old and PID_new are set by eval in start_agent
+kill -TERM "$PID_old" "$PID_new"
+stop_agent old >"$OUT/old/agent_sigterm"
+stop_agent new >"$OUT/new/agent_sigterm"
+verdict agent_sigterm ""
 
 note "captured in $((SECONDS - T_CAP)) s"
 echo "summary: $N_SAME same, $N_DIFF DIFF (normalised captures in $OUT)" | tee -a "$OUT/verdicts.txt"
