@@ -133,7 +133,7 @@ cleanup() {
 	# shellcheck disable=SC2086 # one id per word
 	[ -z "$ids" ] || docker rm -f $ids >/dev/null 2>&1
 	docker volume rm -f "$VOL" >/dev/null 2>&1
-	[ "$KEEP" = 1 ] || rm -rf "$OUT/agents/old/buf" "$OUT/agents/new/buf"
+	[ "$KEEP" = 1 ] || rm -rf "$OUT"/agents/*/buf "$OUT"/agents/*/buf-only
 	exit "$rc"
 }
 trap cleanup EXIT
@@ -197,19 +197,22 @@ free_port() {
 # and its /metrics families are rendered (failed pushes counted), which
 # nothing else here would show.
 ZBX_NOWHERE=$(free_port)
-start_agent() { # SIDE
+# start_agent SIDE [ARGS...]: the agent of SIDE with the options of this
+# comparison, or with ARGS when given (each SIDE's files in agents/SIDE)
+start_agent() {
 	local s=$1 bin port
+	shift
 	bin=BIN_$s
 	port=$(free_port)
 	mkdir -p "$OUT/agents/$s"
 	eval "URL_$s=http://127.0.0.1:$port ZPORT_$s=$((port + 1))"
 	note "agent $s: ${!bin} on 127.0.0.1:$port, Zabbix on $((port + 1))"
-	"${!bin}" agent --listen "127.0.0.1:$port" --zabbix-listen "127.0.0.1:$((port + 1))" \
+	[ $# -gt 0 ] || set -- --zabbix-listen "127.0.0.1:$((port + 1))" \
 		--label-allow app --services-interval 2s --logs on \
 		--zabbix-active "127.0.0.1:$ZBX_NOWHERE" --zabbix-active-interval 1s --zabbix-host bcmp-host \
 		--logs-buffer-dir "$OUT/agents/$s/buf" --logs-containers "$P-*" \
-		--log-output "out file path=$OUT/agents/$s/out.ndjson" \
-		>"$OUT/agents/$s/agent.log" 2>&1 &
+		--log-output "out file path=$OUT/agents/$s/out.ndjson"
+	"${!bin}" agent --listen "127.0.0.1:$port" "$@" >>"$OUT/agents/$s/agent.log" 2>&1 &
 	PIDS+=($!)
 	eval "PID_$s=$!"
 	# the ports are taken only when the agent binds them: a second agent
@@ -727,6 +730,36 @@ kill -TERM "$PID_old" "$PID_new"
 stop_agent old >"$OUT/old/agent_sigterm"
 stop_agent new >"$OUT/new/agent_sigterm"
 verdict agent_sigterm ""
+
+# ---- `agent --only logs --no-docker` with plain files: the routes it
+# answers (/metrics with only the pipeline's families, /healthz) and the
+# text of the others
+mkdir -p "$OUT/agents/plain"
+printf 'plain line one\nplain line two\n' >"$OUT/agents/plain/a.log"
+for s in old new; do
+	start_agent $s --only logs --no-docker --log-files "$OUT/agents/plain/*.log" \
+		--logs-buffer-dir "$OUT/agents/$s/buf-only" \
+		--log-output "out file path=$OUT/agents/$s/only.ndjson"
+done
+t0=$SECONDS
+until [ "$(grep -c 'plain line' "$OUT/agents/old/only.ndjson" 2>/dev/null)" = 2 ] &&
+	[ "$(grep -c 'plain line' "$OUT/agents/new/only.ndjson" 2>/dev/null)" = 2 ]; do
+	((SECONDS - t0 < 30)) || break
+	sleep 0.3
+done
+http only_logs_metrics prom /metrics
+http only_logs_healthz text /healthz
+http only_logs_containers text /api/v1/containers
+http only_logs_dashboard text /
+for s in old new; do
+	cp "$OUT/agents/$s/only.ndjson" "$OUT/raw/$s/only_logs_records" 2>/dev/null || : >"$OUT/raw/$s/only_logs_records"
+	norm_ndjson "$OUT/raw/$s/only_logs_records" >"$OUT/$s/only_logs_records"
+done
+verdict only_logs_records ""
+kill -TERM "$PID_old" "$PID_new"
+stop_agent old >"$OUT/old/only_logs_sigterm"
+stop_agent new >"$OUT/new/only_logs_sigterm"
+verdict only_logs_sigterm ""
 
 note "captured in $((SECONDS - T_CAP)) s"
 echo "summary: $N_SAME same, $N_DIFF DIFF (normalised captures in $OUT)" | tee -a "$OUT/verdicts.txt"
