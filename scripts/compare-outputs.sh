@@ -47,9 +47,15 @@
 # new temporary directory): DIR/old/NAME, DIR/new/NAME (normalised),
 # DIR/raw/{old,new}/NAME, DIR/diff/NAME.diff, DIR/verdicts.txt.
 #
+# Not compared: berth top (a terminal UI), the event stream past its first
+# frame, HTTP error paths of the server itself (malformed requests, methods,
+# limits), conditional requests, log outputs other than file and the
+# active-mode payloads (no receiver runs), --host-root, the values of
+# figures that move (only their type or literal class), host-wide counts,
+# the padding of tables, the agents' own log lines.
+#
 # Needs: root (cgroups, disk tracker), Docker, berth-test:latest
-# (scripts/build-test-image.sh), curl, jq, zabbix_get. Takes about a
-# minute and a half.
+# (scripts/build-test-image.sh), curl, jq, zabbix_get. Takes 30 to 60 s.
 set -euo pipefail
 
 usage() {
