@@ -282,6 +282,10 @@ int lp_rfc3339(const char *b, size_t len, int64_t *ns)
     if (i != len)
         return -EINVAL;
     int64_t secs = days_from_civil(Y, M, D) * 86400 + h * 3600 + mi * 60 + s - off;
+    /* nanoseconds in 64 bits reach 2262-04-11: a later (or pre-1678) time
+     * is refused rather than wrapped into a plausible-looking one */
+    if (secs > INT64_MAX / 1000000000LL - 1 || secs < INT64_MIN / 1000000000LL + 1)
+        return -ERANGE;
     *ns = secs * 1000000000LL + frac;
     return 0;
 }

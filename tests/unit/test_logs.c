@@ -104,6 +104,9 @@ static void t_rfc3339(void **st)
     assert_int_equal(lp_rfc3339("2026-11-25T16:22:44.1234567891Z", 31, &ns), 0);
     assert_true(ns == 1795623764123456789LL);
     assert_int_equal(lp_rfc3339("2026-13-25T16:22:44Z", 20, &ns), -EINVAL);
+    /* past what 64-bit nanoseconds hold: refused, not wrapped */
+    assert_int_equal(lp_rfc3339("9999-12-31T23:59:59Z", 20, &ns), -ERANGE);
+    assert_int_equal(lp_rfc3339("2262-01-01T00:00:00Z", 20, &ns), 0);
     assert_int_equal(lp_rfc3339("2026-11-25T16:22:44", 19, &ns), -EINVAL);
     assert_int_equal(lp_rfc3339("2026-11-25T16:22:44.Z", 21, &ns), -EINVAL);
     assert_int_equal(lp_rfc3339("2026-11-25T16:22:44Zx", 21, &ns), -EINVAL);
