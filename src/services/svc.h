@@ -7,7 +7,7 @@
  *     /proc/<pid>/net/{tcp,tcp6,udp,udp6}, sock_diag dump replies,
  *     cgroup.procs and an HTTP status line; unit tested on captured files and
  *     fuzzed;
- *   - namespace helper (svc_netns.c): runs a function on a thread made for
+ *   - namespace helper (ns/ns.h, ns_run): runs a function on a thread made for
  *     it inside a container's network namespace, shared by discovery and
  *     probes;
  *   - discovery (svc_discover.c): lists the listening sockets of the

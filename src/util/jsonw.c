@@ -1,4 +1,4 @@
-/* ljson: JSON string encoding for log records. See ljson.h. */
+/* jsonw: JSON string encoding for log records. See jsonw.h. */
 #include "util/jsonw.h"
 
 #include <stdint.h>

@@ -1,5 +1,6 @@
 /*
- * ljson: JSON text for log records. Messages are arbitrary bytes, so the
+ * jsonw: JSON text for log records and API answers. Input is arbitrary
+ * bytes, so the
  * string encoder replaces invalid UTF-8 with U+FFFD and escapes control
  * characters: whatever a container prints, the output is valid JSON.
  */

@@ -9,7 +9,7 @@
  * memory and always receives the latest state next; frames are summaries,
  * not deltas, so a dropped frame loses nothing the next does not carry.
  *
- * Clients are httpd streams (http/httpd.h): when a client has nothing to
+ * Clients are httpd streams (net/httpd.h): when a client has nothing to
  * send its connection is suspended, so no MHD worker thread is held, and
  * sse_close_all() ends every stream at shutdown.
  *

@@ -1,6 +1,6 @@
 /*
  * web: the dashboard at / and the API it reads, served by the agent's
- * HTTP server (http/httpd.h).
+ * HTTP server (net/httpd.h).
  *
  *   /, /index.html, /app.js, /style.css   the front end, built into the
  *                                        binary (web/assets.h): ETag,

@@ -6,7 +6,7 @@
  * listener.
  *
  * Why it is built this way: the listener faces the network on every Docker
- * host, so it is small and bounded like httpd (see http/httpd.h), and every
+ * host, so it is small and bounded like httpd (see net/httpd.h), and every
  * byte the peer sends goes through pure parsers that are unit-tested and
  * fuzzed (zbx_parse_header, zbx_parse_request, zbx_parse_key,
  * zbx_allow_new). The server is one thread running one epoll loop with
