@@ -1,8 +1,8 @@
 /*
  * jsonw: JSON text for log records and API answers. Input is arbitrary
- * bytes, so the
- * string encoder replaces invalid UTF-8 with U+FFFD and escapes control
- * characters: whatever a container prints, the output is valid JSON.
+ * bytes, so the string encoder replaces invalid UTF-8 with U+FFFD and
+ * escapes control characters: whatever a container prints, the output is
+ * valid JSON.
  */
 #ifndef BERTH_UTIL_JSONW_H
 #define BERTH_UTIL_JSONW_H
