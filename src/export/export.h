@@ -43,6 +43,9 @@ int json_render_container(const export_src *src, const char *key, buf *out);
 int json_render_services(const export_src *src, const char *key, buf *out);
 /* {"host":..., "containers": n, ...} summary */
 void json_render_host(const export_src *src, buf *out);
+/* The same summary as a jansson object (a new reference), for a route that
+ * adds its own members to it (the dashboard's /api/v1/host). */
+struct json_t *json_host_object(const export_src *src);
 /* History of one container with a cgroup as {"fields":[...],"samples":
  * [[ts,...],...]}; key as st_resolve takes it. Returns 0, -ENOENT when no
  * container matches or -EEXIST when the key is ambiguous. */

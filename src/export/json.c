@@ -303,7 +303,7 @@ int json_render_services(const export_src *src, const char *key, buf *out)
     return rc;
 }
 
-void json_render_host(const export_src *src, buf *out)
+json_t *json_host_object(const export_src *src)
 {
     store *st = src->st;
     const engine_stats es = src->stats;
@@ -329,7 +329,12 @@ void json_render_host(const export_src *src, buf *out)
     json_object_set_new(o, "docker_api", json_string(es.docker_api));
     json_object_set_new(o, "collect_cycles", u64(es.cycles));
     json_object_set_new(o, "version", json_string(BERTH_VERSION));
-    dump(o, out);
+    return o;
+}
+
+void json_render_host(const export_src *src, buf *out)
+{
+    dump(json_host_object(src), out);
 }
 
 typedef struct hist_ctx {

@@ -497,10 +497,8 @@ int web_route_asset(const httpd_req *req, httpd_resp *resp)
 
 void web_route_host(web *w, httpd_resp *resp)
 {
-    buf base = BUF_INIT;
-    json_render_host(engine_export_src(w->e, &(export_src){0}), &base);
-    json_t *o = json_loadb(base.data, base.len, 0, NULL);
-    buf_free(&base);
+    /* the engine's summary, extended: one object, never re-parsed text */
+    json_t *o = json_host_object(engine_export_src(w->e, &(export_src){0}));
     if (!o) {
         web_error_json(resp, 500, "internal error");
         return;

@@ -284,6 +284,13 @@ static void t_json_list(void **st)
     assert_string_equal(json_string_value(json_object_get(j, "docker_api")), "1.43");
     assert_int_equal(json_integer_value(json_object_get(j, "collect_cycles")), 12);
     json_decref(j);
+    /* the object the dashboard's /api/v1/host extends dumps to the same
+     * bytes as the rendered text it used to re-parse (precision 10 both) */
+    json_t *ho = json_host_object(&x);
+    char *hs = json_dumps(ho, JSON_COMPACT | JSON_REAL_PRECISION(10));
+    assert_string_equal(hs, b.data);
+    free(hs);
+    json_decref(ho);
     buf_free(&b);
     st_free(s);
 }
