@@ -43,6 +43,7 @@
 #include "model/ctr_match.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 static uint64_t jnum(const json_t *o, const char *key)
 {
@@ -103,9 +104,7 @@ static int print_doc(json_t *doc, const char *only, const char *sort, int as_jso
         fprintf(stderr, "berth df: '%s' names more than one container\n", only);
         return -1;
     }
-    json_t **rows = calloc(n ? n : 1, sizeof(*rows));
-    if (!rows)
-        abort();
+    json_t **rows = xcalloc(n ? n : 1, sizeof(*rows));
     for (size_t i = 0; i < n; i++)
         if (!only || (long)i == named)
             rows[k++] = json_array_get(all, i);

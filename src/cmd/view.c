@@ -7,14 +7,13 @@
 #include <string.h>
 
 #include "metrics/store.h"
+#include "util/xalloc.h"
 
 size_t view_rows(engine *e, int all, view_row **out)
 {
     store *st = engine_store(e);
     st_lock(st);
-    view_row *rows = calloc(st->n ? st->n : 1, sizeof(*rows));
-    if (!rows)
-        abort();
+    view_row *rows = xcalloc(st->n ? st->n : 1, sizeof(*rows));
     size_t n = 0;
     uint64_t host_mem = st->host.mem_total;
     for (size_t i = 0; i < st->n; i++) {
@@ -79,9 +78,7 @@ long view_rows_from_json(const char *text, size_t len, uint64_t host_mem, view_r
         return -1;
     }
     size_t n = json_array_size(arr);
-    view_row *rows = calloc(n ? n : 1, sizeof(*rows));
-    if (!rows)
-        abort();
+    view_row *rows = xcalloc(n ? n : 1, sizeof(*rows));
     for (size_t i = 0; i < n; i++) {
         json_t *o = json_array_get(arr, i);
         view_row *r = &rows[i];

@@ -21,6 +21,7 @@
 #include "export/export.h"
 #include "export/json_disk.h"
 #include "metrics/store.h"
+#include "util/xalloc.h"
 
 static json_t *num(uint64_t v)
 {
@@ -100,9 +101,7 @@ json_t *json_disk_doc(store *st, dt_tracker *t, const json_disk_opts *jo)
                 continue;
             if (nsrc == capsrc) {
                 capsrc = capsrc ? capsrc * 2 : 16;
-                const char **v = realloc(srcs, capsrc * sizeof(*v));
-                if (!v)
-                    abort();
+                const char **v = xrealloc(srcs, capsrc * sizeof(*v));
                 srcs = v;
             }
             srcs[nsrc++] = c->vols[k].source;

@@ -21,6 +21,7 @@
 
 #include "logs/lcrc.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 #define WBUF_FLUSH (1u << 20)
 
@@ -94,9 +95,7 @@ static void seg_add(lbuf *b, uint64_t id, uint64_t size)
 {
     if (b->nsegs == b->cap) {
         b->cap = b->cap ? b->cap * 2 : 16;
-        seginfo *n = realloc(b->segs, b->cap * sizeof(*n));
-        if (!n)
-            abort();
+        seginfo *n = xrealloc(b->segs, b->cap * sizeof(*n));
         b->segs = n;
     }
     size_t i = b->nsegs;
@@ -144,9 +143,7 @@ static int mkdir_p(const char *dir)
 static uint64_t valid_prefix(int fd, uint64_t size)
 {
     size_t cap = 1u << 20;
-    char *chunk = malloc(cap + LBUF_MAX_FRAME + LBUF_HDR);
-    if (!chunk)
-        abort();
+    char *chunk = xmalloc(cap + LBUF_MAX_FRAME + LBUF_HDR);
     uint64_t off = 0;
     for (;;) {
         if (off >= size)

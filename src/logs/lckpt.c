@@ -28,6 +28,7 @@
 
 #include "logs/lpipe_int.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 #define CK_MAGIC "berth-logs-state 1"
 
@@ -62,9 +63,7 @@ int lckpt_load(lpipe *p, lbuf_pos *ends, int *has_end)
         } else if (sscanf(line, "in %llu %llu %llu %llu %llu %llu %n", &a, &b, &c, &d, &e, &g,
                           &n) == 6 &&
                    n > 0) {
-            ckent *ne = realloc(p->ck, (p->nck + 1) * sizeof(*ne));
-            if (!ne)
-                abort();
+            ckent *ne = xrealloc(p->ck, (p->nck + 1) * sizeof(*ne));
             p->ck = ne;
             ckent *k = &p->ck[p->nck++];
             memset(k, 0, sizeof(*k));

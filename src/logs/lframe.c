@@ -7,6 +7,7 @@
  * allocate nothing.
  */
 #include "logs/lframe.h"
+#include "util/xalloc.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -44,9 +45,7 @@ static uint16_t get16(const char *q)
 
 static char *dup_n(const char *q, size_t n)
 {
-    char *d = malloc(n + 1);
-    if (!d)
-        abort();
+    char *d = xmalloc(n + 1);
     memcpy(d, q, n);
     d[n] = '\0';
     return d;

@@ -26,6 +26,7 @@
 
 #include "logs/lpipe_int.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 void linput_free(lin *in)
 {
@@ -51,9 +52,7 @@ static void add_input(lpipe *p, const char *key, const char *path, int fd, const
                 close(fd);
             return;
         }
-    lin *in = calloc(1, sizeof(*in));
-    if (!in)
-        abort();
+    lin *in = xcalloc(1, sizeof(*in));
     snprintf(in->key, sizeof(in->key), "%s", key);
     ltail_init(&in->t, path, p->o.line_max + 65536);
     in->src = ++p->next_src;
@@ -151,9 +150,7 @@ static void add_input(lpipe *p, const char *key, const char *path, int fd, const
     pthread_mutex_lock(&p->mu);
     if (p->nins == p->cap) {
         p->cap = p->cap ? p->cap * 2 : 16;
-        lin **n = realloc(p->ins, p->cap * sizeof(*n));
-        if (!n)
-            abort();
+        lin **n = xrealloc(p->ins, p->cap * sizeof(*n));
         p->ins = n;
     }
     p->ins[p->nins++] = in;

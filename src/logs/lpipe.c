@@ -44,6 +44,7 @@
 #include "logs/lpipe_int.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 /* ------------------------------------------------------------------ */
 /* time, rate-limited logging */
@@ -167,9 +168,7 @@ static void deliver(lpipe *p, lin *in, int s, int64_t ts, unsigned flags, const 
         stackbuf[len] = '\0';
         cstr = stackbuf;
     } else {
-        heap = malloc(len + 1);
-        if (!heap)
-            abort();
+        heap = xmalloc(len + 1);
         memcpy(heap, msg, len);
         heap[len] = '\0';
         cstr = heap;
@@ -215,9 +214,7 @@ static void flush_groups(lpipe *p, lin *in, int all)
         if (!in->join_on[pj] || (!all && t - in->join_last_ms[pj] < 5000))
             continue;
         buf *jb = &in->join[pj];
-        char *copy = malloc(jb->len ? jb->len : 1);
-        if (!copy)
-            abort();
+        char *copy = xmalloc(jb->len ? jb->len : 1);
         size_t n = jb->len;
         memcpy(copy, jb->data, n);
         in->join_on[pj] = 0;
@@ -291,9 +288,7 @@ static void process_line(lpipe *p, lin *in, int kind, const char *line, size_t l
         /* the joined line is now complete: deliver from a copy, since
          * deliver() may reuse the join slots of multiline */
         size_t jl_len = jb->len;
-        char *copy = malloc(jl_len ? jl_len : 1);
-        if (!copy)
-            abort();
+        char *copy = xmalloc(jl_len ? jl_len : 1);
         memcpy(copy, jb->data, jl_len);
         int64_t jts = in->join_ts[pj];
         unsigned jfl = in->join_trunc[pj] ? LREC_F_TRUNCATED : 0;
@@ -567,9 +562,7 @@ int lpipe_get_stats(lpipe *p, lpipe_stats *st)
     pthread_mutex_lock(&p->mu);
     if (p->nins > st->cap) {
         size_t nc = p->nins + 16;
-        lpipe_in_stats *n = realloc(st->ins, nc * sizeof(*n));
-        if (!n)
-            abort();
+        lpipe_in_stats *n = xrealloc(st->ins, nc * sizeof(*n));
         st->ins = n;
         st->cap = nc;
     }

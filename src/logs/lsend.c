@@ -24,6 +24,7 @@
 #include "logs/lparse.h"
 #include "logs/lpipe_int.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 /* ------------------------------------------------------------------ */
 /* the senders */
@@ -59,9 +60,7 @@ static void src_define(lsend *s, const char *q, size_t len)
     }
     if (id >= s->nsrcs) {
         size_t nn = id + 64;
-        lsrc *n = realloc(s->srcs, nn * sizeof(*n));
-        if (!n)
-            abort();
+        lsrc *n = xrealloc(s->srcs, nn * sizeof(*n));
         memset(n + s->nsrcs, 0, (nn - s->nsrcs) * sizeof(*n));
         s->srcs = n;
         s->nsrcs = nn;
@@ -70,9 +69,7 @@ static void src_define(lsend *s, const char *q, size_t len)
     if (old->used) {
         /* redefined inside a batch (after a rewind): records already
          * decoded point at the old strings, free them after the send */
-        lsrc *g = realloc(s->grave, (s->ngrave + 1) * sizeof(*g));
-        if (!g)
-            abort();
+        lsrc *g = xrealloc(s->grave, (s->ngrave + 1) * sizeof(*g));
         s->grave = g;
         s->grave[s->ngrave++] = *old;
     }
@@ -288,9 +285,7 @@ void *lpipe_sender_main(void *arg)
             if (src && (src->flags & SRC_FLAG_JSON) && r->msg_len && r->msg[0] == '{') {
                 if (fused + 64 > fcap) {
                     fcap = (fused + 64) * 2;
-                    lrec_kv *nf = realloc(fields, fcap * sizeof(*nf));
-                    if (!nf)
-                        abort();
+                    lrec_kv *nf = xrealloc(fields, fcap * sizeof(*nf));
                     fields = nf;
                 }
                 int k = lp_json_fields(r->msg, r->msg_len, fields + fused, 64);

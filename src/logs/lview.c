@@ -17,6 +17,7 @@
 #include "logs/lparse.h"
 #include "logs/lrec.h"
 #include "util/jsonw.h"
+#include "util/xalloc.h"
 
 void lview_render(const char *data, size_t len, int cut, const char *name, long tail, buf *out)
 {
@@ -42,9 +43,7 @@ void lview_render(const char *data, size_t len, int cut, const char *name, long 
     }
     char *msg = NULL;
     if (first < end) {
-        msg = malloc(end - first + 1);
-        if (!msg)
-            abort();
+        msg = xmalloc(end - first + 1);
     }
     int any = 0;
     for (size_t i = first; i < end;) {

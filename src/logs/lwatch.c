@@ -17,6 +17,7 @@
 
 #include "logs/lpipe_int.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 /* ------------------------------------------------------------------ */
 /* the docker watcher */
@@ -57,9 +58,7 @@ static void watch_add(lpipe *p, const char *id, const char *name, const bmeta *l
     /* a name filter is checked before anything is opened */
     if (p->o.containers && p->o.containers[0] && name && name[0] && !ctr_wanted(p, name, NULL))
         return;
-    lmsg *m = calloc(1, sizeof(*m));
-    if (!m)
-        abort();
+    lmsg *m = xcalloc(1, sizeof(*m));
     m->kind = 1;
     snprintf(m->path, sizeof(m->path), "%s/%s/%s-json.log", p->ddir, id, id);
     m->fd = open(m->path, O_RDONLY | O_CLOEXEC);
@@ -107,9 +106,7 @@ static int on_event(const dk_event *ev, void *arg)
     if (strcmp(ev->action, "start") == 0) {
         watch_add(p, ev->id, ev->name, NULL);
     } else if (strcmp(ev->action, "destroy") == 0) {
-        lmsg *m = calloc(1, sizeof(*m));
-        if (!m)
-            abort();
+        lmsg *m = xcalloc(1, sizeof(*m));
         m->kind = 2;
         m->fd = -1;
         snprintf(m->m.id, sizeof(m->m.id), "%s", ev->id);
@@ -139,9 +136,7 @@ void *lpipe_watcher_main(void *arg)
                 bmeta_clear(&list[i]);
             free(list);
             if (!synced) {
-                lmsg *m = calloc(1, sizeof(*m));
-                if (!m)
-                    abort();
+                lmsg *m = xcalloc(1, sizeof(*m));
                 m->kind = 3;
                 m->fd = -1;
                 enqueue(p, m);
