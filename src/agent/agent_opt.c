@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "util/config.h"
+#include "agent/config.h"
 
 static int check_level(void *base, const opt_row *r, const char **vp, char *err, size_t errlen)
 {
@@ -23,7 +23,7 @@ static int check_level(void *base, const opt_row *r, const char **vp, char *err,
 static const opt_row rows[] = {
     {.key = "log_level",
      .type = OPT_STR,
-     CFG_FIELD(log_level),
+     OPT_FIELD(agent_opts, log_level),
      .def = "info",
      .arg = "LEVEL",
      .help = "debug, info, warn, error",
@@ -31,7 +31,7 @@ static const opt_row rows[] = {
      .check = check_level},
     {.key = "control_token_file",
      .type = OPT_STR,
-     CFG_FIELD(control_token_file),
+     OPT_FIELD(agent_opts, control_token_file),
      .arg = "FILE",
      .help = "file holding the bearer token of the control routes (default off)",
      .doc_def = "off",

@@ -8,18 +8,18 @@
 
 #include <cmocka.h>
 
-#include "util/config.h"
+#include "agent/config.h"
 
 static void t_defaults_are_safe(void **st)
 {
     (void)st;
     cfg c;
     cfg_defaults(&c);
-    assert_string_equal(c.listen_addr, "127.0.0.1");
-    assert_int_equal(c.listen_port, 9393);
-    assert_true(c.interval_ms == 1000 && c.history_ms == 600000);
-    assert_int_equal(c.docker, 1);
-    assert_int_equal(c.n_label_allow, 0);
+    assert_string_equal(c.http.addr, "127.0.0.1");
+    assert_int_equal(c.http.port, 9393);
+    assert_true(c.engine.interval_ms == 1000 && c.engine.history_ms == 600000);
+    assert_int_equal(c.engine.use_docker, 1);
+    assert_int_equal(c.engine.n_label_allow, 0);
 }
 
 static void t_parse_file(void **st)
@@ -31,12 +31,12 @@ static void t_parse_file(void **st)
     const char txt[] = "# comment\n\nlisten [::1]:9500\ninterval 500ms   # trailing\r\n"
                        "history 1h\nlabel_allow a.b, c-d ,e\ndocker off\n";
     assert_int_equal(cfg_parse(&c, txt, sizeof(txt) - 1, err, sizeof(err)), 0);
-    assert_string_equal(c.listen_addr, "::1");
-    assert_int_equal(c.listen_port, 9500);
-    assert_true(c.interval_ms == 500 && c.history_ms == 3600000);
-    assert_int_equal(c.n_label_allow, 3);
-    assert_string_equal(c.label_allow[1], "c-d");
-    assert_int_equal(c.docker, 0);
+    assert_string_equal(c.http.addr, "::1");
+    assert_int_equal(c.http.port, 9500);
+    assert_true(c.engine.interval_ms == 500 && c.engine.history_ms == 3600000);
+    assert_int_equal(c.engine.n_label_allow, 3);
+    assert_string_equal(c.engine.label_allow[1], "c-d");
+    assert_int_equal(c.engine.use_docker, 0);
 }
 
 static void t_errors_name_the_line(void **st)
@@ -80,13 +80,13 @@ static void t_disk_keys(void **st)
     cfg c;
     char err[256];
     cfg_defaults(&c);
-    assert_true(c.disk == 1 && c.disk_fanotify == 1);
-    assert_true(c.disk_interval_ms == 10000 && c.disk_verify_ms == 3600000);
+    assert_true(c.disk.enabled == 1 && c.disk.use_fanotify == 1);
+    assert_true(c.disk.interval_ms == 10000 && c.disk.verify_ms == 3600000);
     const char txt[] = "disk_interval 2s\ndisk_verify 0\ndisk_fanotify off\ndisk_max_dirs 5000\n"
                        "disk off\n";
     assert_int_equal(cfg_parse(&c, txt, sizeof(txt) - 1, err, sizeof(err)), 0);
-    assert_true(c.disk_interval_ms == 2000 && c.disk_verify_ms == 0);
-    assert_true(c.disk_fanotify == 0 && c.disk == 0 && c.disk_max_dirs == 5000);
+    assert_true(c.disk.interval_ms == 2000 && c.disk.verify_ms == 0);
+    assert_true(c.disk.use_fanotify == 0 && c.disk.enabled == 0 && c.disk.max_dirs == 5000);
     assert_int_equal(cfg_set(&c, "disk_interval", "10ms", err, sizeof(err)), -EINVAL);
     assert_int_equal(cfg_set(&c, "disk_verify", "5s", err, sizeof(err)), -EINVAL);
     assert_int_equal(cfg_set(&c, "disk_max_dirs", "10", err, sizeof(err)), -EINVAL);
