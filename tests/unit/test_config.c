@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "agent/config.h"
+#include "cmd/cmd.h"
 
 static void t_defaults_are_safe(void **st)
 {
@@ -94,6 +95,74 @@ static void t_disk_keys(void **st)
     assert_non_null(strstr(err, "disk"));
 }
 
+/* The flags write into the same embedded structs as the file: cmd/flags.c
+ * walks agent/config.c's parts with each table's own base. */
+static void t_flags_reach_the_subsystems(void **st)
+{
+    (void)st;
+    static cfg c;
+    cfg_defaults(&c);
+    char *argv[] = {"berth",
+                    "--no-disk",
+                    "--disk-interval=5s",
+                    "--listen",
+                    "[::1]:9000",
+                    "--label-allow",
+                    "a,b",
+                    "--no-services",
+                    "--logs-poll",
+                    "50ms",
+                    "--zabbix-active",
+                    "zbx:10051",
+                    "--only",
+                    "logs",
+                    "--host_root",
+                    "/x"};
+    int argc = (int)(sizeof(argv) / sizeof(argv[0]));
+    int i = 1;
+    for (int k = 0; k < 8; k++, i++)
+        assert_int_equal(cmd_config_flag(&c, argc, argv, &i), 1);
+    assert_int_equal(cmd_config_flag(&c, argc, argv, &i), 0); /* --host_root stays unknown */
+    assert_int_equal(i, argc - 2);
+    assert_int_equal(c.disk.enabled, 0);
+    assert_true(c.disk.interval_ms == 5000);
+    assert_string_equal(c.http.addr, "::1");
+    assert_int_equal(c.http.port, 9000);
+    assert_int_equal(c.engine.n_label_allow, 2);
+    assert_string_equal(c.engine.label_allow[1], "b");
+    assert_int_equal(c.services.enabled, 0);
+    assert_true(c.logs.poll_ms == 50);
+    assert_string_equal(c.zbxpush.server, "zbx:10051");
+    assert_string_equal(c.logs.only, "logs");
+    assert_int_equal(c.logs.enabled, 1);
+}
+
+/* A subsystem started without the agent (berth df, tests) gets the same
+ * defaults from its table as the agent's cfg: there is no second copy. */
+static void t_table_defaults_are_the_agents(void **st)
+{
+    (void)st;
+    static cfg c;
+    cfg_defaults(&c);
+    dt_opts d;
+    memset(&d, 0, sizeof(d)); /* padding too: compared as memory */
+    opt_defaults(&dt_opt_table, &d);
+    assert_memory_equal(&d, &c.disk, sizeof(d));
+    static lpipe_opts l;
+    memset(&l, 0, sizeof(l));
+    opt_defaults(&lpipe_opt_table, &l);
+    assert_memory_equal(&l, &c.logs, sizeof(l));
+    assert_true(l.line_max == 1u << 20 && l.poll_ms == 100 && l.buffer_max == 1ull << 30);
+    assert_true(d.interval_ms == 10000 && d.max_dirs == 1000000 && d.use_fanotify == 1);
+    /* cfg_copy points the copy's label list into its own buffer */
+    char err[256];
+    assert_int_equal(cfg_set(&c, "label_allow", "x,y", err, sizeof(err)), 0);
+    static cfg k;
+    cfg_copy(&k, &c);
+    assert_ptr_equal(k.engine.label_allow[1], k.engine.label_allow_buf + 2);
+    assert_string_equal(k.engine.label_allow[1], "y");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -102,6 +171,8 @@ int main(void)
         cmocka_unit_test(t_errors_name_the_line),
         cmocka_unit_test(t_durations),
         cmocka_unit_test(t_disk_keys),
+        cmocka_unit_test(t_flags_reach_the_subsystems),
+        cmocka_unit_test(t_table_defaults_are_the_agents),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
