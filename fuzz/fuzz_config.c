@@ -1,6 +1,6 @@
-/* libFuzzer target: the config file parser (util/config.c over the options
- * tables of util/opt.h). What parses must dump to text that parses back to
- * the same dump. */
+/* libFuzzer target: the config file parser (util/config.c over the agent's
+ * options tables, agent/config.c). What parses must dump to text that
+ * parses back to the same dump. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
