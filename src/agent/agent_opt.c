@@ -1,6 +1,7 @@
 /*
  * agent_opt: the keys of the agent itself rather than of one subsystem
- * (log_level); see util/opt.h. --config is a flag only (cmd/flags.c).
+ * (log_level, control_token_file), written into agent_opts (agent/config.h);
+ * see util/opt.h. --config is a flag only (cmd/flags.c).
  */
 #include <errno.h>
 #include <stdio.h>

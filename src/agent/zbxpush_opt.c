@@ -1,6 +1,6 @@
 /*
  * zbxpush_opt: the Zabbix active mode keys (zabbix_active, zabbix_host,
- * zabbix_active_*), one row each; see util/opt.h.
+ * zabbix_active_*), one row each, written into zbxpush_opts; see util/opt.h.
  */
 #include <errno.h>
 #include <stdio.h>

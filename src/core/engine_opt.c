@@ -1,6 +1,7 @@
 /*
  * engine_opt: the collector's keys (interval, history, where the host and
- * Docker are, which labels are exported), one row each; see util/opt.h.
+ * Docker are, which labels are exported), one row each, written into
+ * engine_opts; see util/opt.h.
  * These are also the other subsystems' keys: the agent hands them on.
  */
 #include <stdint.h>

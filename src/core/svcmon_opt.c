@@ -1,6 +1,6 @@
 /*
  * svcmon_opt: the service discovery and probe keys (services, probe_*),
- * one row each; see util/opt.h.
+ * one row each, written into svcmon_opts; see util/opt.h.
  */
 #include "core/svcmon.h"
 

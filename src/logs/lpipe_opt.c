@@ -1,6 +1,6 @@
 /*
  * lpipe_opt: the log shipping keys (logs, log_*, logs_*, only), one row
- * each; see util/opt.h. docs/config.md shows them in the "Logs" section
+ * each, written into lpipe_opts; see util/opt.h. docs/config.md shows them in the "Logs" section
  * (group "logs").
  */
 #include <errno.h>

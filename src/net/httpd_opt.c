@@ -1,6 +1,6 @@
 /*
- * httpd_opt: the agent's HTTP server keys (listen, http_*), one row each;
- * see util/opt.h for what a row says and agent/agent.c for where they go.
+ * httpd_opt: the agent's HTTP server keys (listen, http_*), one row each,
+ * written into httpd_opts (which httpd_start reads); see util/opt.h.
  */
 #include <errno.h>
 #include <stdio.h>

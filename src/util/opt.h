@@ -40,7 +40,8 @@ typedef struct opt_row opt_row;
 
 /* A row's own check, run before the generic store: returns -EINVAL (err
  * filled), 0 to let the generic store go on with *v (which the check may
- * point elsewhere, e.g. "off" -> ""), or 1 when it stored the value itself. */
+ * point elsewhere, e.g. "off" -> ""), or 1 when it stored the value itself.
+ * base is the table's struct (what the rows' offsets are into). */
 typedef int (*opt_check_fn)(void *base, const opt_row *r, const char **v, char *err, size_t errlen);
 /* A row's own dump of its value (file format, no key, no newline). */
 typedef void (*opt_dump_fn)(const void *base, const opt_row *r, buf *out);
@@ -86,7 +87,9 @@ typedef struct opt_part {
     size_t off;
 } opt_part;
 
-/* Stores every row's default into base (which the caller zeroed). */
+/* Stores every row's default into base (which the caller zeroed): the only
+ * defaults of the keys, for the agent (util/config.c) and for a subsystem
+ * started without it (berth df, tests). */
 void opt_defaults(const opt_table *t, void *base);
 /* The row of key, or NULL. */
 const opt_row *opt_find(const opt_table *t, const char *key);

@@ -1,6 +1,7 @@
 /*
  * zbx_opt: the Zabbix passive checks keys (zabbix_listen, zabbix_allow),
- * one row each; see util/opt.h.
+ * one row each, written into zbx_listen_opts (split into zbx_opts when the
+ * listener starts); see util/opt.h.
  */
 #include <errno.h>
 #include <stdio.h>
