@@ -1,12 +1,12 @@
-/* libFuzzer target: the config file parser (util/config.c over the options
- * tables of util/opt.h). What parses must dump to text that parses back to
- * the same dump. */
+/* libFuzzer target: the config file parser (util/config.c over the agent's
+ * options tables, agent/config.c). What parses must dump to text that
+ * parses back to the same dump. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/config.h"
+#include "agent/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

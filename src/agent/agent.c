@@ -62,8 +62,7 @@ struct agent {
     httpd *h;
     svcmon *sm;
     zbx_server *zs;
-    disksync *dt; /* the disk tracker and its feed from the store */
-    const char *outs[CFG_MAX_LOG_OUTPUTS];
+    disksync *dt;    /* the disk tracker and its feed from the store */
     char token[512]; /* control bearer token, "" = control off; never logged */
 };
 
@@ -244,7 +243,7 @@ static void handle(const httpd_req *req, httpd_resp *resp, void *arg)
 
 static int only_logs(const cfg *c)
 {
-    return strcmp(c->only, "logs") == 0;
+    return strcmp(c->logs.only, "logs") == 0;
 }
 
 static int always(const cfg *c)
@@ -260,56 +259,46 @@ static int not_only_logs(const cfg *c)
 
 static int want_logs(const cfg *c)
 {
-    return c->logs;
+    return c->logs.enabled;
 }
 
 static int want_disk(const cfg *c)
 {
-    return !only_logs(c) && c->disk;
+    return !only_logs(c) && c->disk.enabled;
 }
 
 static int want_services(const cfg *c)
 {
-    return !only_logs(c) && c->services;
+    return !only_logs(c) && c->services.enabled;
 }
 
 static int want_zbx(const cfg *c)
 {
-    return !only_logs(c) && c->zabbix_listen[0];
+    return !only_logs(c) && c->zabbix.listen[0];
 }
 
 static int want_zbxactive(const cfg *c)
 {
-    return !only_logs(c) && c->zabbix_active[0];
+    return !only_logs(c) && c->zbxpush.server[0];
 }
 
 static int want_control(const cfg *c)
 {
-    return c->control_token_file[0] != '\0';
+    return c->agent.control_token_file[0] != '\0';
 }
 
 static int logs_start(agent *a, char *err, size_t errlen)
 {
-    const cfg *c = &a->c;
-    for (size_t i = 0; i < c->n_log_output; i++)
-        a->outs[i] = c->log_output[i];
-    lpipe_opts lo = {.host_root = c->host_root,
-                     .docker_host = c->docker_host[0] ? c->docker_host : NULL,
-                     .use_docker = c->docker,
-                     .buffer_dir = c->logs_buffer_dir,
-                     .buffer_max = c->logs_buffer_max,
-                     .full_policy = c->logs_full_policy,
-                     .files = c->log_files,
-                     .containers = c->logs_containers,
-                     .outputs = a->outs,
-                     .n_outputs = c->n_log_output,
-                     .label_allow = c->label_allow,
-                     .n_label_allow = c->n_label_allow,
-                     .poll_ms = c->logs_poll_ms,
-                     .sync = c->logs_fsync,
-                     .line_max = (size_t)c->logs_line_max};
+    const engine_opts *eo = &a->c.engine;
+    lpipe_opts *lo = &a->c.logs;
+    /* the engine's keys the pipeline shares */
+    lo->host_root = eo->host_root;
+    lo->docker_host = eo->docker_host[0] ? eo->docker_host : NULL;
+    lo->use_docker = eo->use_docker;
+    lo->label_allow = eo->label_allow;
+    lo->n_label_allow = eo->n_label_allow;
     char e2[512];
-    if (lpipe_start(&lo, &a->lp, e2, sizeof(e2)) < 0) {
+    if (lpipe_start(lo, &a->lp, e2, sizeof(e2)) < 0) {
         snprintf(err, errlen, "logs: %s", e2);
         return -1;
     }
@@ -324,19 +313,14 @@ static void logs_stop(agent *a)
 
 static int engine_job_new(agent *a, char *err, size_t errlen)
 {
-    const cfg *c = &a->c;
-    engine_opts eo = {.host_root = c->host_root,
-                      .docker_host = c->docker_host[0] ? c->docker_host : NULL,
-                      .use_docker = c->docker,
-                      .interval_ms = c->interval_ms,
-                      .history_ms = c->history_ms};
-    if (engine_new(&eo, &a->e, err, errlen) < 0)
+    const engine_opts *eo = &a->c.engine;
+    if (engine_new(eo, &a->e, err, errlen) < 0)
         return -1;
     const cg_layout *l = engine_layout(a->e);
     log_info("agent", "berth %s: cgroup %s (memory at %s), interval %lldms, history %llds",
              BERTH_VERSION, cg_mode_name(l->mode),
              l->dir[CG_MEMORY][0] ? l->dir[CG_MEMORY] : l->dir[CG_UNIFIED],
-             (long long)c->interval_ms, (long long)(c->history_ms / 1000));
+             (long long)eo->interval_ms, (long long)(eo->history_ms / 1000));
     return 0;
 }
 
@@ -354,19 +338,15 @@ static int engine_job_start(agent *a, char *err, size_t errlen)
 
 static int disk_new(agent *a, char *err, size_t errlen)
 {
-    const cfg *c = &a->c;
-    dt_opts dto;
-    dt_opts_defaults(&dto);
-    dto.interval_ms = c->disk_interval_ms;
-    dto.verify_ms = c->disk_verify_ms;
-    dto.use_fanotify = c->disk_fanotify;
-    dto.max_dirs = (uint64_t)c->disk_max_dirs;
-    dto.host_root = c->host_root;
+    const engine_opts *eo = &a->c.engine;
+    dt_opts *dto = &a->c.disk;
+    /* the engine's keys the tracker shares */
+    dto->host_root = eo->host_root;
     /* writable layers without an overlay2 upper dir: the engine's SizeRw */
-    dto.engine_size = c->docker;
-    dto.docker_host = c->docker_host[0] ? c->docker_host : NULL;
+    dto->engine_size = eo->use_docker;
+    dto->docker_host = eo->docker_host[0] ? eo->docker_host : NULL;
     char e2[512];
-    if (disksync_new(&dto, &a->dt, e2, sizeof(e2)) < 0) {
+    if (disksync_new(dto, &a->dt, e2, sizeof(e2)) < 0) {
         snprintf(err, errlen, "disk tracker: %s", e2);
         return -1;
     }
@@ -392,12 +372,7 @@ static int disk_start(agent *a, char *err, size_t errlen)
 
 static int services_start(agent *a, char *err, size_t errlen)
 {
-    const cfg *c = &a->c;
-    svcmon_opts so = {.interval_ms = c->services_interval_ms,
-                      .probe_timeout_ms = (int)c->probe_timeout_ms,
-                      .probe_http = c->probe_http,
-                      .probe_ignore = c->probe_ignore};
-    return svcmon_start(a->e, &so, &a->sm, err, errlen) < 0 ? -1 : 0;
+    return svcmon_start(a->e, &a->c.services, &a->sm, err, errlen) < 0 ? -1 : 0;
 }
 
 static void services_stop(agent *a)
@@ -408,10 +383,10 @@ static void services_stop(agent *a)
 
 static int zbx_job_start(agent *a, char *err, size_t errlen)
 {
-    const cfg *c = &a->c;
+    const zbx_listen_opts *c = &a->c.zabbix;
     /* "ADDR:PORT" or "[v6]:PORT" */
     char zaddr[80];
-    snprintf(zaddr, sizeof(zaddr), "%s", c->zabbix_listen);
+    snprintf(zaddr, sizeof(zaddr), "%s", c->listen);
     char *colon = strrchr(zaddr, ':');
     *colon = '\0';
     char *host = zaddr;
@@ -421,15 +396,15 @@ static int zbx_job_start(agent *a, char *err, size_t errlen)
     }
     zbx_opts zo = {.addr = host[0] ? host : "127.0.0.1",
                    .port = atoi(colon + 1),
-                   .allow = c->zabbix_allow,
+                   .allow = c->allow,
                    .version = BERTH_VERSION};
     char e2[512];
     if (zbx_start(&zo, zbxitems_get, &a->zsrc, &a->zs, e2, sizeof(e2)) < 0) {
-        snprintf(err, errlen, "cannot start the Zabbix listener on %s: %s", c->zabbix_listen, e2);
+        snprintf(err, errlen, "cannot start the Zabbix listener on %s: %s", c->listen, e2);
         return -1;
     }
     log_info("agent", "Zabbix passive checks on %s:%d (allowed: %s)", zo.addr, zbx_port(a->zs),
-             c->zabbix_allow);
+             c->allow);
     return 0;
 }
 
@@ -441,16 +416,11 @@ static void zbx_job_stop(agent *a)
 
 static int zbxactive_job_start(agent *a, char *err, size_t errlen)
 {
-    const cfg *c = &a->c;
-    zbxpush_opts zao = {.server = c->zabbix_active,
-                        .host = c->zabbix_host,
-                        .interval_ms = c->zabbix_active_interval_ms,
-                        .items = c->zabbix_active_items};
-    if (zbxpush_start(&a->zsrc, &zao, &a->za, err, errlen) < 0)
+    const zbxpush_opts *c = &a->c.zbxpush;
+    if (zbxpush_start(&a->zsrc, c, &a->za, err, errlen) < 0)
         return -1;
-    log_info("agent", "Zabbix active mode: pushing to %s every %llds as host \"%s\"",
-             c->zabbix_active, (long long)(c->zabbix_active_interval_ms / 1000),
-             c->zabbix_host[0] ? c->zabbix_host : "(hostname)");
+    log_info("agent", "Zabbix active mode: pushing to %s every %llds as host \"%s\"", c->server,
+             (long long)(c->interval_ms / 1000), c->host[0] ? c->host : "(hostname)");
     return 0;
 }
 
@@ -462,7 +432,8 @@ static void zbxactive_job_stop(agent *a)
 
 static int web_job_new(agent *a, char *err, size_t errlen)
 {
-    const cfg *c = &a->c;
+    const engine_opts *c = &a->c.engine;
+    /* the engine's keys the dashboard shares; it has none of its own */
     web_opts wo = {.interval_ms = c->interval_ms,
                    .history_ms = c->history_ms,
                    .max_clients = 16,
@@ -486,21 +457,21 @@ static void web_job_free(agent *a)
 static int control_start(agent *a, char *err, size_t errlen)
 {
     const cfg *c = &a->c;
-    if (!route_addr_is_loopback(c->listen_addr)) {
+    if (!route_addr_is_loopback(c->http.addr)) {
         snprintf(err, errlen,
                  "control_token_file: control routes need TLS, which berth does not have yet; "
                  "refused on a listen address other than loopback (%s)",
-                 c->listen_addr);
+                 c->http.addr);
         return -1;
     }
     buf b = BUF_INIT;
-    long r = buf_read_file(&b, c->control_token_file, sizeof(a->token));
+    long r = buf_read_file(&b, c->agent.control_token_file, sizeof(a->token));
     size_t n = r < 0 ? 0 : b.len;
     while (n && (b.data[n - 1] == '\n' || b.data[n - 1] == '\r' || b.data[n - 1] == ' ' ||
                  b.data[n - 1] == '\t'))
         n--;
     if (r < 0 || n == 0 || n >= sizeof(a->token) || memchr(b.data, '\0', n)) {
-        snprintf(err, errlen, "control_token_file: %s: %s", c->control_token_file,
+        snprintf(err, errlen, "control_token_file: %s: %s", c->agent.control_token_file,
                  r < 0 ? strerror((int)-r) : "want one token of 1 to 511 bytes");
         buf_free(&b);
         return -1;
@@ -513,19 +484,13 @@ static int control_start(agent *a, char *err, size_t errlen)
 
 static int httpd_job_start(agent *a, char *err, size_t errlen)
 {
-    const cfg *c = &a->c;
-    httpd_opts ho = {.addr = c->listen_addr,
-                     .port = c->listen_port,
-                     .max_conns = c->http_max_conns,
-                     .per_ip_conns = 0,
-                     .timeout_s = c->http_timeout_s,
-                     .max_request_bytes = 0};
+    const httpd_opts *c = &a->c.http;
     char e2[512];
-    if (httpd_start(&ho, handle, a, &a->h, e2, sizeof(e2)) < 0) {
-        snprintf(err, errlen, "cannot listen on %s:%d: %s", c->listen_addr, c->listen_port, e2);
+    if (httpd_start(c, handle, a, &a->h, e2, sizeof(e2)) < 0) {
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", c->addr, c->port, e2);
         return -1;
     }
-    log_info("agent", "listening on http://%s:%d/metrics, dashboard at /", c->listen_addr,
+    log_info("agent", "listening on http://%s:%d/metrics, dashboard at /", c->addr,
              httpd_port(a->h));
     return 0;
 }
@@ -565,12 +530,9 @@ int agent_new(const cfg *c, agent **out, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
-    a->c = *c;
-    /* label_allow points into the copy's own buffer, not the caller's */
-    for (size_t i = 0; i < c->n_label_allow; i++)
-        a->c.label_allow[i] = a->c.label_allow_buf + (c->label_allow[i] - c->label_allow_buf);
-    a->xo.label_allow = a->c.label_allow;
-    a->xo.n_label_allow = a->c.n_label_allow;
+    cfg_copy(&a->c, c); /* label_allow into the copy's own buffer, not the caller's */
+    a->xo.label_allow = a->c.engine.label_allow;
+    a->xo.n_label_allow = a->c.engine.n_label_allow;
     *out = a;
     return 0;
 }
@@ -578,7 +540,7 @@ int agent_new(const cfg *c, agent **out, char *err, size_t errlen)
 int agent_run(agent *a)
 {
     enum log_level lvl = LOG_INFO;
-    log_parse_level(a->c.log_level, &lvl);
+    log_parse_level(a->c.agent.log_level, &lvl);
     log_set_level(lvl);
 
     /* The collector keeps ~16 cgroup files open per container: lift the

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "util/config.h"
+#include "agent/config.h"
 
 typedef struct agent agent;
 

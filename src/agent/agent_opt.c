@@ -1,12 +1,13 @@
 /*
  * agent_opt: the keys of the agent itself rather than of one subsystem
- * (log_level); see util/opt.h. --config is a flag only (cmd/flags.c).
+ * (log_level, control_token_file), written into agent_opts (agent/config.h);
+ * see util/opt.h. --config is a flag only (cmd/flags.c).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "util/config.h"
+#include "agent/config.h"
 
 static int check_level(void *base, const opt_row *r, const char **vp, char *err, size_t errlen)
 {
@@ -23,7 +24,7 @@ static int check_level(void *base, const opt_row *r, const char **vp, char *err,
 static const opt_row rows[] = {
     {.key = "log_level",
      .type = OPT_STR,
-     CFG_FIELD(log_level),
+     OPT_FIELD(agent_opts, log_level),
      .def = "info",
      .arg = "LEVEL",
      .help = "debug, info, warn, error",
@@ -31,7 +32,7 @@ static const opt_row rows[] = {
      .check = check_level},
     {.key = "control_token_file",
      .type = OPT_STR,
-     CFG_FIELD(control_token_file),
+     OPT_FIELD(agent_opts, control_token_file),
      .arg = "FILE",
      .help = "file holding the bearer token of the control routes (default off)",
      .doc_def = "off",

@@ -268,19 +268,19 @@ int zbxpush_start(const zbxitems_src *src, const zbxpush_opts *o, zbxpush **out,
     pthread_mutex_init(&a->lock, NULL);
     if (src)
         a->src = *src;
-    if (!o->server || zbx_active_split_server(o->server, a->node, sizeof(a->node), a->service,
-                                              sizeof(a->service)) < 0) {
+    if (zbx_active_split_server(o->server, a->node, sizeof(a->node), a->service,
+                                sizeof(a->service)) < 0) {
         snprintf(err, errlen, "zabbix_active: want HOST[:PORT] or [IPV6]:PORT, got '%s'",
-                 o->server ? o->server : "");
+                 o->server);
         rc = -EINVAL;
         goto fail;
     }
     snprintf(a->server, sizeof(a->server), "%s", o->server);
-    if (o->host && *o->host)
+    if (*o->host)
         snprintf(a->host, sizeof(a->host), "%s", o->host);
     else if (gethostname(a->host, sizeof(a->host) - 1) != 0)
         snprintf(a->host, sizeof(a->host), "localhost");
-    a->items = strdup(o->items && strcmp(o->items, "*") ? o->items : "");
+    a->items = strdup(strcmp(o->items, "*") ? o->items : "");
     a->interval_ms = o->interval_ms > 0 ? o->interval_ms : DEF_INTERVAL;
     a->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DEF_TIMEOUT;
     a->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -42,18 +42,22 @@
 
 #include "export/zbxitems.h"
 #include "util/buf.h"
+#include "util/opt.h"
 #include "zabbix/active.h"
 
 #define ZBXPUSH_QUEUE_MAX   256
 #define ZBXPUSH_QUEUE_BYTES (32u << 20)
 
+/* Written by zbxpush_opt_table (agent/zbxpush_opt.c). */
 typedef struct zbxpush_opts {
-    const char *server;  /* "HOST", "HOST:PORT", "[V6]:PORT"; HOST may be a name */
-    const char *host;    /* host name as configured in Zabbix; NULL/"": gethostname() */
+    char server[256];    /* "HOST", "HOST:PORT", "[V6]:PORT"; HOST may be a name */
+    char host[256];      /* host name as configured in Zabbix; "": gethostname() */
     int64_t interval_ms; /* between batches; default 60000 */
-    const char *items;   /* which keys: NULL, "" or "*" for all; see zbxitems_selected */
+    char items[1024];    /* which keys: "" or "*" for all; see zbxitems_selected */
     int timeout_ms;      /* one exchange, connect to reply; default 10000 */
 } zbxpush_opts;
+
+extern const opt_table zbxpush_opt_table;
 
 typedef struct zbxpush zbxpush;
 

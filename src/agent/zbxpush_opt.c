@@ -1,12 +1,12 @@
 /*
  * zbxpush_opt: the Zabbix active mode keys (zabbix_active, zabbix_host,
- * zabbix_active_*), one row each; see util/opt.h.
+ * zabbix_active_*), one row each, written into zbxpush_opts; see util/opt.h.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "util/config.h"
+#include "agent/zbxpush.h"
 
 /* the full check (port range, brackets) is zbxpush_start's */
 static int check_server(void *base, const opt_row *r, const char **vp, char *err, size_t errlen)
@@ -26,7 +26,7 @@ static int check_server(void *base, const opt_row *r, const char **vp, char *err
 static const opt_row rows[] = {
     {.key = "zabbix_active",
      .type = OPT_STR,
-     CFG_FIELD(zabbix_active),
+     OPT_FIELD(zbxpush_opts, server),
      .arg = "HOST[:PORT]",
      .help = "push items to a Zabbix server/proxy (trapper; port 10051)",
      .doc_def = "off",
@@ -36,14 +36,14 @@ static const opt_row rows[] = {
      .check = check_server},
     {.key = "zabbix_host",
      .type = OPT_STR,
-     CFG_FIELD(zabbix_host),
+     OPT_FIELD(zbxpush_opts, host),
      .arg = "NAME",
      .help = "host name in Zabbix (default the hostname)",
      .doc_def = "the hostname",
      .doc = "host name the pushed values belong to, exactly as the host is named in Zabbix"},
     {.key = "zabbix_active_interval",
      .type = OPT_DURATION,
-     CFG_FIELD(zabbix_active_interval_ms),
+     OPT_FIELD(zbxpush_opts, interval_ms),
      .min = 1000,
      .max = 86400000,
      .def = "60s",
@@ -52,7 +52,7 @@ static const opt_row rows[] = {
      .doc = "between pushes (1s to 24h)"},
     {.key = "zabbix_active_items",
      .type = OPT_STR,
-     CFG_FIELD(zabbix_active_items),
+     OPT_FIELD(zbxpush_opts, items),
      .arg = "LIST",
      .help = "keys pushed, 'prefix*' allowed (default all)",
      .doc_def = "all",

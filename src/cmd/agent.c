@@ -1,6 +1,6 @@
 /*
  * berth agent: the daemon's front end. Flags and --help only: the options
- * are the rows of the subsystems' tables (util/config.h), the wiring and
+ * are the rows of the subsystems' tables (agent/config.h), the wiring and
  * the routes are agent/agent.c's.
  *
  *   --help                  the usage line and every option, from the tables

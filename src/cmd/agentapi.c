@@ -7,11 +7,11 @@
 
 void agentapi_default_url(const cfg *c, char *out, size_t cap)
 {
-    int v6 = strchr(c->listen_addr, ':') != NULL;
-    const char *a = strcmp(c->listen_addr, "0.0.0.0") == 0 ? "127.0.0.1"
-                    : strcmp(c->listen_addr, "::") == 0    ? "::1"
-                                                           : c->listen_addr;
-    snprintf(out, cap, "http://%s%s%s:%d", v6 ? "[" : "", a, v6 ? "]" : "", c->listen_port);
+    int v6 = strchr(c->http.addr, ':') != NULL;
+    const char *a = strcmp(c->http.addr, "0.0.0.0") == 0 ? "127.0.0.1"
+                    : strcmp(c->http.addr, "::") == 0    ? "::1"
+                                                         : c->http.addr;
+    snprintf(out, cap, "http://%s%s%s:%d", v6 ? "[" : "", a, v6 ? "]" : "", c->http.port);
 }
 
 static size_t on_body(char *p, size_t sz, size_t n, void *arg)

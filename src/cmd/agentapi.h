@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #include "util/buf.h"
-#include "util/config.h"
+#include "agent/config.h"
 
 /* The agent's base URL from the config's listen address ("0.0.0.0" and
  * "::" are asked on loopback). */

@@ -5,7 +5,7 @@
 #ifndef BERTH_CMD_H
 #define BERTH_CMD_H
 
-#include "util/config.h"
+#include "agent/config.h"
 
 int cmd_agent(int argc, char **argv);
 int cmd_ps(int argc, char **argv);

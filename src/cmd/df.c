@@ -276,9 +276,10 @@ static json_t *walk_here(const cfg *c, const char *only)
     char(*names)[128] = NULL;
     df_size sz = {0};
     json_t *doc = NULL;
-    engine_opts eo = {.host_root = c->host_root,
-                      .docker_host = c->docker_host[0] ? c->docker_host : NULL,
-                      .use_docker = 1};
+    engine_opts eo = c->engine; /* the Docker keys; one run: no history, the engine's interval */
+    eo.use_docker = 1;
+    eo.interval_ms = 0;
+    eo.history_ms = 0;
     if (engine_new(&eo, &e, err, sizeof(err)) < 0) {
         fprintf(stderr, "berth df: %s\n", err);
         goto out;
@@ -310,9 +311,9 @@ static json_t *walk_here(const cfg *c, const char *only)
         shown[k] = (unsigned char)(!only || (long)k == named);
     if (only)
         narrow(v, n, shown);
-    dt_opts o;
-    dt_opts_defaults(&o);
-    o.use_fanotify = 0; /* nothing to watch: one run */
+    dt_opts o = {0};
+    opt_defaults(&dt_opt_table, &o); /* the keys' defaults, not the agent's disk_* */
+    o.use_fanotify = 0;              /* nothing to watch: one run */
     /* Paths as Docker gives them, not under host_root: what the walk of
      * berth df always did (the agent prefixes host_root; see the report of
      * issue 10) */
@@ -322,7 +323,8 @@ static json_t *walk_here(const cfg *c, const char *only)
      * file-count figure */
     for (size_t i = 0; i < n && !sz.dk; i++)
         if (shown[i] && !v[i].upper[0] &&
-            dk_client_new(c->docker_host[0] ? c->docker_host : NULL, &sz.dk, err, sizeof(err)) < 0)
+            dk_client_new(c->engine.docker_host[0] ? c->engine.docker_host : NULL, &sz.dk, err,
+                          sizeof(err)) < 0)
             break;
     if (sz.dk) {
         sz.v = v;
@@ -418,7 +420,7 @@ int cmd_df(int argc, char **argv)
         agentapi_default_url(&c, defurl, sizeof(defurl));
         agent_url = defurl;
     }
-    if (c.host_root[0])
+    if (c.engine.host_root[0])
         use_agent = 0; /* another root: the agent's paths are not ours */
     json_t *doc = use_agent ? from_agent(agent_url) : NULL;
     if (!doc)

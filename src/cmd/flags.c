@@ -43,13 +43,14 @@ int cmd_config_flag(cfg *c, int argc, char **argv, int *i)
     const char *a = argv[*i];
     if (strncmp(a, "--", 2) != 0)
         return 0;
-    for (size_t t = 0; cfg_tables[t]; t++) {
-        const opt_table *tb = cfg_tables[t];
+    for (size_t t = 0; cfg_parts[t].t; t++) {
+        const opt_table *tb = cfg_parts[t].t;
+        void *base = (char *)c + cfg_parts[t].off;
         for (size_t k = 0; k < tb->n; k++) {
             const opt_row *r = &tb->rows[k];
             if (r->neg && strcmp(a, r->neg) == 0) {
                 char err[256];
-                return opt_set(r, c, "off", err, sizeof(err)) < 0 ? -1 : 1;
+                return opt_set(r, base, "off", err, sizeof(err)) < 0 ? -1 : 1;
             }
             char flag[64];
             opt_flag_name(r->key, flag, sizeof(flag));
@@ -61,7 +62,7 @@ int cmd_config_flag(cfg *c, int argc, char **argv, int *i)
                 return -1;
             }
             char err[512];
-            if (opt_set(r, c, v, err, sizeof(err)) < 0) {
+            if (opt_set(r, base, v, err, sizeof(err)) < 0) {
                 fprintf(stderr, "berth: %s\n", err);
                 return -1;
             }

@@ -213,15 +213,15 @@ static int ps_container(const cfg *c, const char *name, int json, int64_t sample
 {
     char err[512];
     engine *e = NULL;
-    engine_opts eo = {.host_root = c->host_root,
-                      .docker_host = c->docker_host[0] ? c->docker_host : NULL,
-                      .use_docker = c->docker};
+    engine_opts eo = c->engine; /* the Docker keys; one run: no history, the engine's interval */
+    eo.interval_ms = 0;
+    eo.history_ms = 0;
     if (engine_new(&eo, &e, err, sizeof(err)) < 0) {
         fprintf(stderr, "berth ps: %s\n", err);
         return 1;
     }
     engine_collect_once(e);
-    if (c->docker)
+    if (c->engine.use_docker)
         engine_docker_sync(e, 0, 0, err, sizeof(err));
     char path[CG_PATH_MAX * 2 + 32] = "";
     store *st = engine_store(e);
@@ -254,7 +254,7 @@ static int ps_container(const cfg *c, const char *name, int json, int64_t sample
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int i = 0; i < np; i++)
-        if (pt_read(c->host_root, pids[i], &a[i]) < 0)
+        if (pt_read(c->engine.host_root, pids[i], &a[i]) < 0)
             a[i].pid = 0;
     struct timespec gap = {sample_ms / 1000, (sample_ms % 1000) * 1000000};
     nanosleep(&gap, NULL);
@@ -267,15 +267,15 @@ static int ps_container(const cfg *c, const char *name, int json, int64_t sample
         printf("%-8s %-8s %-10s %-5s %6s %10s %7s  %s\n", "PID", "PPID", "USER", "STATE", "CPU %",
                "RSS", "THREADS", "COMMAND");
     for (int i = 0; i < np; i++) {
-        if (!a[i].pid || pt_read(c->host_root, pids[i], &b[i]) < 0 ||
+        if (!a[i].pid || pt_read(c->engine.host_root, pids[i], &b[i]) < 0 ||
             b[i].start_ticks != a[i].start_ticks)
             continue; /* exited (or its pid reused) during the gap */
         uint64_t t = (b[i].utime_ticks + b[i].stime_ticks) - (a[i].utime_ticks + a[i].stime_ticks);
         double pct = dt > 0 && hz > 0 ? 100.0 * (double)t / (double)hz / dt : 0;
         /* the user name as the container's own /etc/passwd has it */
         char user[PW_NAME_MAX];
-        if (!pw ||
-            pw_cache_name(pw, c->host_root, path, b[i].pid, b[i].uid, user, sizeof(user)) < 0)
+        if (!pw || pw_cache_name(pw, c->engine.host_root, path, b[i].pid, b[i].uid, user,
+                                 sizeof(user)) < 0)
             snprintf(user, sizeof(user), "%u", b[i].uid);
         if (json) {
             json_t *o = json_object();
@@ -368,7 +368,7 @@ int cmd_ps(int argc, char **argv)
         return ps_container(&c, container, json, sample_ms > 100 ? sample_ms : 200);
     log_set_level(LOG_WARN);
     /* a cgroup source of its own (another root, no Docker): sample it here */
-    if (c.host_root[0] || !c.docker)
+    if (c.engine.host_root[0] || !c.engine.use_docker)
         use_agent = 0;
 
     size_t n;
@@ -391,11 +391,9 @@ int cmd_ps(int argc, char **argv)
     rows = NULL;
 
     char err[512];
-    engine_opts eo = {.host_root = c.host_root,
-                      .docker_host = c.docker_host[0] ? c.docker_host : NULL,
-                      .use_docker = c.docker,
-                      .interval_ms = sample_ms,
-                      .history_ms = 0};
+    engine_opts eo = c.engine; /* the Docker keys, sampled at sample_ms without history */
+    eo.interval_ms = sample_ms;
+    eo.history_ms = 0;
     if (engine_new(&eo, &e, err, sizeof(err)) < 0) {
         fprintf(stderr, "berth ps: %s\n", err);
         return 1;
@@ -403,7 +401,7 @@ int cmd_ps(int argc, char **argv)
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     engine_collect_once(e);
-    if (c.docker && engine_docker_sync(e, all, 0, err, sizeof(err)) < 0)
+    if (c.engine.use_docker && engine_docker_sync(e, all, 0, err, sizeof(err)) < 0)
         fprintf(stderr, "berth ps: Docker API unavailable (%s); showing cgroups only\n", err);
     /* sleep out the rest of the gap, if the Docker call did not use it up */
     clock_gettime(CLOCK_MONOTONIC, &t1);

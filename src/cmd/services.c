@@ -59,7 +59,7 @@ int cmd_services(int argc, char **argv)
     if (ar < 0)
         return 2;
     log_set_level(LOG_WARN);
-    if (c.host_root[0] || !c.docker)
+    if (c.engine.host_root[0] || !c.engine.use_docker)
         use_agent = 0;
     char defurl[128];
     if (!agent_url) {
@@ -71,21 +71,19 @@ int cmd_services(int argc, char **argv)
     json_t *arr = NULL;
     if (!use_agent || agentapi_get(agent_url, "/api/v1/containers", &body) < 0) {
         char err[512];
-        engine_opts eo = {.host_root = c.host_root,
-                          .docker_host = c.docker_host[0] ? c.docker_host : NULL,
-                          .use_docker = c.docker};
+        engine_opts eo =
+            c.engine; /* the Docker keys; one pass: no history, the engine's interval */
+        eo.interval_ms = 0;
+        eo.history_ms = 0;
         if (engine_new(&eo, &e, err, sizeof(err)) < 0) {
             fprintf(stderr, "berth services: %s\n", err);
             goto out;
         }
         engine_collect_once(e);
         /* inspect, not just list: exposed and published ports come from it */
-        if (c.docker && engine_docker_sync(e, 0, 1, err, sizeof(err)) < 0)
+        if (c.engine.use_docker && engine_docker_sync(e, 0, 1, err, sizeof(err)) < 0)
             fprintf(stderr, "berth services: Docker API unavailable (%s); ids only\n", err);
-        svcmon_opts so = {.probe_timeout_ms = (int)c.probe_timeout_ms,
-                          .probe_http = c.probe_http,
-                          .probe_ignore = c.probe_ignore};
-        svcmon_pass(e, &so);
+        svcmon_pass(e, &c.services); /* probe_timeout and probe_*; the interval is the thread's */
         buf_reset(&body);
         json_render_containers(engine_export_src(e, &(export_src){0}), 0, NULL, &body);
     }

@@ -219,11 +219,8 @@ int cmd_top(int argc, char **argv)
     log_set_level(LOG_ERROR);
     char err[512];
     engine *e = NULL;
-    engine_opts eo = {.host_root = c.host_root,
-                      .docker_host = c.docker_host[0] ? c.docker_host : NULL,
-                      .use_docker = c.docker,
-                      .interval_ms = c.interval_ms,
-                      .history_ms = 0};
+    engine_opts eo = c.engine; /* the Docker keys and the interval, without history */
+    eo.history_ms = 0;
     if (engine_new(&eo, &e, err, sizeof(err)) < 0) {
         fprintf(stderr, "berth top: %s\n", err);
         return 1;

@@ -63,12 +63,8 @@ int engine_new(const engine_opts *o, engine **out, char *err, size_t errlen)
     if (!e)
         return -ENOMEM;
     e->o = *o;
-    if (o->host_root)
-        snprintf(e->host_root, sizeof(e->host_root), "%s", o->host_root);
-    if (o->docker_host)
-        snprintf(e->docker_host, sizeof(e->docker_host), "%s", o->docker_host);
-    e->o.host_root = e->host_root;
-    e->o.docker_host = e->docker_host[0] ? e->docker_host : NULL;
+    snprintf(e->host_root, sizeof(e->host_root), "%s", o->host_root);
+    snprintf(e->docker_host, sizeof(e->docker_host), "%s", o->docker_host);
     if (e->o.interval_ms <= 0)
         e->o.interval_ms = 1000;
     int rc = cg_layout_detect(e->host_root, &e->layout, err, errlen);
@@ -349,7 +345,7 @@ static int sync_with(engine *e, dk_client *c, int all, int inspect, char *err, s
 int engine_docker_sync(engine *e, int all, int inspect, char *err, size_t errlen)
 {
     dk_client *c = NULL;
-    int rc = dk_client_new(e->o.docker_host, &c, err, errlen);
+    int rc = dk_client_new(e->docker_host[0] ? e->docker_host : NULL, &c, err, errlen);
     if (rc < 0)
         return rc;
     rc = dk_negotiate(c, err, errlen);
@@ -434,7 +430,7 @@ static void *watcher_main(void *arg)
     while (!e->stopping) {
         char err[512] = "";
         dk_client *req = NULL;
-        int rc = dk_client_new(e->o.docker_host, &req, err, sizeof(err));
+        int rc = dk_client_new(e->docker_host[0] ? e->docker_host : NULL, &req, err, sizeof(err));
         if (rc == 0)
             rc = dk_negotiate(req, err, sizeof(err));
         time_t since = time(NULL);
@@ -478,7 +474,8 @@ static void *watcher_main(void *arg)
 int engine_start(engine *e, char *err, size_t errlen)
 {
     if (e->o.use_docker) {
-        int rc = dk_client_new(e->o.docker_host, &e->ev_client, err, errlen);
+        int rc =
+            dk_client_new(e->docker_host[0] ? e->docker_host : NULL, &e->ev_client, err, errlen);
         if (rc < 0)
             return rc;
     }

@@ -17,14 +17,27 @@
 #include "cgroup/cgroup.h"
 #include "metrics/store.h"
 #include "model/stats.h"
+#include "util/opt.h"
 
+#define ENGINE_MAX_LABELS 32
+
+/* The collector's options, written by engine_opt_table (core/engine_opt.c).
+ * host_root, docker_host, use_docker, label_allow, interval and history are
+ * also the other subsystems' (disk, logs, dashboard, exporters): the agent's
+ * job starts hand them on from here. */
 typedef struct engine_opts {
-    const char *host_root;   /* NULL or "" for / */
-    const char *docker_host; /* NULL: $DOCKER_HOST or the default socket */
-    int use_docker;          /* 0: cgroups only */
-    int64_t interval_ms;     /* collection interval */
-    int64_t history_ms;      /* history kept per container; 0 for none */
+    char host_root[256];   /* "" for / */
+    char docker_host[256]; /* "": $DOCKER_HOST or the default socket */
+    int use_docker;        /* 0: cgroups only */
+    int64_t interval_ms;   /* collection interval */
+    int64_t history_ms;    /* history kept per container; 0 for none */
+    /* label_allow: not read by the engine; the exporters' and the logs' */
+    char label_allow_buf[1024];
+    const char *label_allow[ENGINE_MAX_LABELS]; /* into label_allow_buf */
+    size_t n_label_allow;
 } engine_opts;
+
+extern const opt_table engine_opt_table;
 
 typedef struct engine engine;
 

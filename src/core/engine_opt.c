@@ -1,15 +1,17 @@
 /*
  * engine_opt: the collector's keys (interval, history, where the host and
- * Docker are, which labels are exported), one row each; see util/opt.h.
+ * Docker are, which labels are exported), one row each, written into
+ * engine_opts; see util/opt.h.
+ * These are also the other subsystems' keys: the agent hands them on.
  */
 #include <stdint.h>
 
-#include "util/config.h"
+#include "core/engine.h"
 
 static const opt_row rows[] = {
     {.key = "interval",
      .type = OPT_DURATION,
-     CFG_FIELD(interval_ms),
+     OPT_FIELD(engine_opts, interval_ms),
      .min = 100,
      .max = INT64_MAX,
      .def = "1s",
@@ -18,7 +20,7 @@ static const opt_row rows[] = {
      .doc = "collection interval (at least `100ms`)"},
     {.key = "history",
      .type = OPT_DURATION,
-     CFG_FIELD(history_ms),
+     OPT_FIELD(engine_opts, history_ms),
      .min = 0,
      .max = 86400000,
      .def = "10m",
@@ -27,7 +29,7 @@ static const opt_row rows[] = {
      .doc = "in-memory history per container (at most `24h`); `0s` disables it"},
     {.key = "host_root",
      .type = OPT_STR,
-     CFG_FIELD(host_root),
+     OPT_FIELD(engine_opts, host_root),
      .arg = "DIR",
      .help = "host's / mounted at DIR (berth in a container)",
      .doc_def = "`/`",
@@ -36,14 +38,14 @@ static const opt_row rows[] = {
             "cgroups)"},
     {.key = "docker_host",
      .type = OPT_STR,
-     CFG_FIELD(docker_host),
+     OPT_FIELD(engine_opts, docker_host),
      .arg = "URL",
      .help = "Docker API socket (default $DOCKER_HOST or unix:///var/run/docker.sock)",
      .doc_def = "`$DOCKER_HOST` or `unix:///var/run/docker.sock`",
      .doc = "Docker Engine API socket"},
     {.key = "docker",
      .type = OPT_BOOL,
-     CFG_FIELD(docker),
+     OPT_FIELD(engine_opts, use_docker),
      .def = "on",
      .help = "use the Docker API (off: cgroups only)",
      .want = "on or off",
@@ -51,11 +53,11 @@ static const opt_row rows[] = {
      .doc = "`off`: cgroups only, containers named by short id (`--no-docker`)"},
     {.key = "label_allow",
      .type = OPT_LIST,
-     CFG_FIELD(label_allow_buf),
-     .max = CFG_MAX_LABELS,
+     OPT_FIELD(engine_opts, label_allow_buf),
+     .max = ENGINE_MAX_LABELS,
      .noun = "labels",
-     .list_off = offsetof(cfg, label_allow),
-     .n_off = offsetof(cfg, n_label_allow),
+     .list_off = offsetof(engine_opts, label_allow),
+     .n_off = offsetof(engine_opts, n_label_allow),
      .arg = "K1,K2",
      .help = "Docker labels exported as container_label_*",
      .doc = "comma-separated Docker label keys exported as `container_label_<key>` (sanitised "

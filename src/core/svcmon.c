@@ -21,7 +21,6 @@
 struct svcmon {
     engine *e;
     svcmon_opts o;
-    char *probe_http, *probe_ignore; /* owned copies behind o's strings */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -283,10 +282,6 @@ int svcmon_start(engine *e, const svcmon_opts *o, svcmon **out, char *err, size_
     m->o = *o;
     if (m->o.interval_ms <= 0)
         m->o.interval_ms = 10000;
-    m->probe_http = xstrdup(o->probe_http ? o->probe_http : "");
-    m->probe_ignore = xstrdup(o->probe_ignore ? o->probe_ignore : "");
-    m->o.probe_http = m->probe_http;
-    m->o.probe_ignore = m->probe_ignore;
     pthread_mutex_init(&m->lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -297,8 +292,6 @@ int svcmon_start(engine *e, const svcmon_opts *o, svcmon **out, char *err, size_
         snprintf(err, errlen, "cannot start the services thread");
         pthread_cond_destroy(&m->cond);
         pthread_mutex_destroy(&m->lock);
-        free(m->probe_http);
-        free(m->probe_ignore);
         free(m);
         return -EAGAIN;
     }
@@ -317,7 +310,5 @@ void svcmon_stop(svcmon *m)
     pthread_join(m->thread, NULL);
     pthread_cond_destroy(&m->cond);
     pthread_mutex_destroy(&m->lock);
-    free(m->probe_http);
-    free(m->probe_ignore);
     free(m);
 }

@@ -25,25 +25,30 @@
 #include <stdint.h>
 
 #include "core/engine.h"
+#include "util/opt.h"
 
 typedef struct svcmon svcmon;
 
+/* Written by svcmon_opt_table (core/svcmon_opt.c). */
 typedef struct svcmon_opts {
+    int enabled;          /* the "services" key: the agent starts the thread (not read here) */
     int64_t interval_ms;  /* between passes (thread only) */
     int probe_timeout_ms; /* bounds each probe */
     /* The same settings as the labels, from the config file, for containers
      * by name ("*": every container), comma-separated:
      *   probe_http   "web:8080:/health:200,*:9090:/"
      *   probe_ignore "web:9000,*:22" */
-    const char *probe_http;
-    const char *probe_ignore;
+    char probe_http[1024];
+    char probe_ignore[512];
 } svcmon_opts;
+
+extern const opt_table svcmon_opt_table;
 
 /* One discovery + probe pass over every live container, on the calling
  * thread. The strings in o are only read during the call. */
 void svcmon_pass(engine *e, const svcmon_opts *o);
 
-/* Starts the thread; the strings in o are copied. */
+/* Starts the thread; o is copied. */
 int svcmon_start(engine *e, const svcmon_opts *o, svcmon **out, char *err, size_t errlen);
 void svcmon_stop(svcmon *m);
 

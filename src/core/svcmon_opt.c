@@ -1,13 +1,13 @@
 /*
  * svcmon_opt: the service discovery and probe keys (services, probe_*),
- * one row each; see util/opt.h.
+ * one row each, written into svcmon_opts; see util/opt.h.
  */
-#include "util/config.h"
+#include "core/svcmon.h"
 
 static const opt_row rows[] = {
     {.key = "services",
      .type = OPT_BOOL,
-     CFG_FIELD(services),
+     OPT_FIELD(svcmon_opts, enabled),
      .def = "on",
      .help = "discover and probe services in containers",
      .want = "on or off",
@@ -15,7 +15,7 @@ static const opt_row rows[] = {
      .doc = "discover what listens in each container and probe it (`--no-services`)"},
     {.key = "services_interval",
      .type = OPT_DURATION,
-     CFG_FIELD(services_interval_ms),
+     OPT_FIELD(svcmon_opts, interval_ms),
      .min = 100,
      .max = 3600000,
      .def = "10s",
@@ -24,7 +24,7 @@ static const opt_row rows[] = {
      .doc = "how often services are discovered and probed"},
     {.key = "probe_timeout",
      .type = OPT_DURATION,
-     CFG_FIELD(probe_timeout_ms),
+     OPT_FIELD(svcmon_opts, probe_timeout_ms),
      .min = 100,
      .max = 60000,
      .def = "1s",
@@ -33,14 +33,14 @@ static const opt_row rows[] = {
      .doc = "timeout of one probe"},
     {.key = "probe_http",
      .type = OPT_STR,
-     CFG_FIELD(probe_http),
+     OPT_FIELD(svcmon_opts, probe_http),
      .arg = "LIST",
      .help = "HTTP probes, NAME:PORT:/path[:STATUS],... (* = every container)",
      .doc = "HTTP probes by container name, `NAME:PORT:/path[:STATUS]`, comma-separated; `*` "
             "for every container (as the `berth.probe.http` label)"},
     {.key = "probe_ignore",
      .type = OPT_STR,
-     CFG_FIELD(probe_ignore),
+     OPT_FIELD(svcmon_opts, probe_ignore),
      .arg = "LIST",
      .help = "ports neither listed nor probed, NAME:PORT,...",
      .doc = "ports neither listed nor probed, `NAME:PORT`, comma-separated; `*` for every "

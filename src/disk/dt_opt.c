@@ -1,14 +1,15 @@
 /*
- * dt_opt: the disk tracker's keys (disk, disk_*), one row each; see
- * util/opt.h. The tracker's own dt_opts_defaults() covers the fields that
- * are not keys (slice_stats); these rows are the keys' only defaults.
+ * dt_opt: the disk tracker's keys (disk, disk_*), one row each, written
+ * into dt_opts; see util/opt.h. These rows are the keys' only defaults
+ * (opt_defaults); the fields that are not keys default to 0.
  */
-#include "util/config.h"
+#include "disk/tracker.h"
+#include "util/opt.h"
 
 static const opt_row rows[] = {
     {.key = "disk",
      .type = OPT_BOOL,
-     CFG_FIELD(disk),
+     OPT_FIELD(dt_opts, enabled),
      .def = "on",
      .help = "track per-container disk usage",
      .want = "on or off",
@@ -17,7 +18,7 @@ static const opt_row rows[] = {
             "writable layer, volumes, logs, image layers; see ARCHITECTURE.md \"Disk\""},
     {.key = "disk_interval",
      .type = OPT_DURATION,
-     CFG_FIELD(disk_interval_ms),
+     OPT_FIELD(dt_opts, interval_ms),
      .min = 1000,
      .max = 3600000,
      .def = "10s",
@@ -27,7 +28,7 @@ static const opt_row rows[] = {
             "seen by fanotify show within about 2 s regardless"},
     {.key = "disk_verify",
      .type = OPT_DURATION,
-     CFG_FIELD(disk_verify_ms),
+     OPT_FIELD(dt_opts, verify_ms),
      .min = 60000,
      .max = 7 * 86400000LL,
      .zero_ok = 1,
@@ -40,7 +41,7 @@ static const opt_row rows[] = {
             "(`SizeRw`, at most one request per `disk_interval`; `0`: once)"},
     {.key = "disk_fanotify",
      .type = OPT_BOOL,
-     CFG_FIELD(disk_fanotify),
+     OPT_FIELD(dt_opts, use_fanotify),
      .def = "on",
      .help = "fanotify change detection (off: poll)",
      .want = "on or off",
@@ -48,7 +49,7 @@ static const opt_row rows[] = {
             "or when refused: poll every directory's mtime each `disk_interval`"},
     {.key = "disk_max_dirs",
      .type = OPT_INT,
-     CFG_FIELD(disk_max_dirs),
+     OPT_FIELD(dt_opts, max_dirs),
      .min = 1000,
      .max = 100000000,
      .def = "1000000",

@@ -31,16 +31,6 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-void dt_opts_defaults(dt_opts *o)
-{
-    memset(o, 0, sizeof(*o));
-    o->interval_ms = 10000;
-    o->verify_ms = 3600000;
-    o->use_fanotify = 1;
-    o->max_dirs = 1000000;
-    o->slice_stats = 4096;
-}
-
 /* ---- targets ---- */
 
 int dt_set_targets(dt_tracker *t, const dt_target *v, size_t n)

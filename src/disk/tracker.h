@@ -139,12 +139,17 @@ typedef struct dt_target {
  * client on docker_host), berth df's from cmd/df.c, the tests' are fakes. */
 typedef int (*dt_size_fn)(void *arg, const char *id, int64_t *size_rw);
 
+/* The tracker's options; the keys are dt_opt_table's rows (disk/dt_opt.c),
+ * which are also their only defaults: opt_defaults(&dt_opt_table, &o) on a
+ * zeroed struct. host_root, docker_host and engine_size are the engine's
+ * keys, handed on by whoever starts the tracker. */
 typedef struct dt_opts {
+    int enabled;           /* the "disk" key: the agent runs the tracker at all (not read here) */
     int64_t interval_ms;   /* logs poll, poll-mode check, publish (default 10 s) */
     int64_t verify_ms;     /* full re-walk of each tree (default 1 h, 0 = never) */
     int use_fanotify;      /* 1: try fanotify, else poll mode */
     uint64_t max_dirs;     /* node bound (default 1,000,000) */
-    uint32_t slice_stats;  /* fstatat calls per slice between event checks (default 4096) */
+    uint32_t slice_stats;  /* fstatat calls per slice between event checks (0: 4096) */
     const char *host_root; /* prefix for paths ("" or NULL: /) */
     /* Engine API fallback for writable layers without an upper directory
      * (storage drivers other than overlay2): GET /containers/{id}/json?size=1
@@ -167,7 +172,8 @@ typedef struct dt_tracker dt_tracker;
  * metadata); the tracker knows nothing of where the list comes from. */
 typedef int (*dt_sync_fn)(dt_tracker *t, void *arg);
 
-void dt_opts_defaults(dt_opts *o);
+struct opt_table; /* util/opt.h */
+extern const struct opt_table dt_opt_table;
 int dt_new(const dt_opts *o, dt_tracker **out, char *err, size_t errlen);
 void dt_free(dt_tracker *t);
 

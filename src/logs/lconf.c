@@ -2,7 +2,7 @@
  * lconf: the log pipeline's configuration: the "NAME TYPE k=v ..." output
  * lines (lpipe_parse_output, pure and unit-tested), the pipeline's own
  * per-output options (batch_records, batch_bytes, retry_max) taken out
- * before the output sees the rest, the defaults of lpipe_opts, and the
+ * before the output sees the rest, and the
  * creation of the outputs at start.
  *
  * Invariants: runs on the thread calling lpipe_start, before any pipeline
@@ -102,27 +102,17 @@ static int take_pipeline_opts(lsend *s, char *err, size_t errlen)
     return 0;
 }
 
-void lconf_defaults(lpipe_opts *o)
-{
-    if (!o->poll_ms)
-        o->poll_ms = 100;
-    if (!o->line_max)
-        o->line_max = 1u << 20;
-    if (!o->buffer_max)
-        o->buffer_max = 1ull << 30;
-}
-
 int lconf_outputs(lpipe *p, const lpipe_opts *o, char *err, size_t errlen)
 {
     int rc = 0;
     char defline[700];
-    const char *deflist[1];
-    const char *const *lines = o->outputs;
+    const char *lines[LPIPE_MAX_OUT];
     size_t nl = o->n_outputs;
+    for (size_t i = 0; i < nl && i < LPIPE_MAX_OUT; i++)
+        lines[i] = o->outputs[i];
     if (!nl) {
         snprintf(defline, sizeof(defline), "file file path=%s/out.ndjson", p->dir);
-        deflist[0] = defline;
-        lines = deflist;
+        lines[0] = defline;
         nl = 1;
     }
     if (nl > LPIPE_MAX_OUT) {

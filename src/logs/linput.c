@@ -161,7 +161,7 @@ static void add_input(lpipe *p, const char *key, const char *path, int fd, const
 
 void linput_scan_globs(lpipe *p)
 {
-    if (!p->o.files || !p->o.files[0])
+    if (!p->o.files[0])
         return;
     char tmp[4096];
     snprintf(tmp, sizeof(tmp), "%s", p->o.files);

@@ -8,7 +8,7 @@
 #include "logs/lenc.h"
 #include "net/conn.h"
 #include "net/httpc.h"
-#include "util/config.h"
+#include "util/opt.h"
 
 int lout_conn_from_cfg(const lout_cfg *c, const char *port, const char *tls_port, conn **out,
                        char *err, size_t errlen)
@@ -20,7 +20,7 @@ int lout_conn_from_cfg(const lout_cfg *c, const char *port, const char *tls_port
         snprintf(err, errlen, "output %s: tls and tls_verify want on or off", c->name);
         return -EINVAL;
     }
-    if (cfg_parse_duration(lenc_opt(c, "timeout", "10s"), &tmo) < 0 || tmo < 100) {
+    if (opt_parse_duration(lenc_opt(c, "timeout", "10s"), &tmo) < 0 || tmo < 100) {
         snprintf(err, errlen, "output %s: timeout: want a duration like 10s", c->name);
         return -EINVAL;
     }
@@ -59,7 +59,7 @@ int lout_httpc_from_cfg(const lout_cfg *c, const char *path, const char *header,
         return -EINVAL;
     }
     int64_t tmo = 30000;
-    if (cfg_parse_duration(lenc_opt(c, "timeout", "30s"), &tmo) < 0 || tmo < 100) {
+    if (opt_parse_duration(lenc_opt(c, "timeout", "30s"), &tmo) < 0 || tmo < 100) {
         snprintf(err, errlen, "output %s: timeout: want a duration like 30s", c->name);
         return -EINVAL;
     }

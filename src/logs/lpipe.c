@@ -631,7 +631,6 @@ int lpipe_start(const lpipe_opts *o, lpipe **out, char *err, size_t errlen)
         return -ENOMEM;
     int rc = 0;
     p->o = *o;
-    lconf_defaults(&p->o);
     pthread_mutex_init(&p->mu, NULL);
     pthread_mutex_init(&p->qmu, NULL);
     p->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);

@@ -24,28 +24,37 @@
 #include <stdint.h>
 
 #include "util/buf.h"
+#include "util/opt.h"
 
 #define LPIPE_MAX_OUT 8
 
 enum { LPIPE_FULL_PAUSE = 0, LPIPE_FULL_DROP_OLDEST = 1 };
 
+/* The keys are lpipe_opt_table's rows (logs/lpipe_opt.c), which are also
+ * their only defaults: opt_defaults(&lpipe_opt_table, &o) on a zeroed
+ * struct. The fields marked "handed on" are the engine's keys, set by
+ * whoever starts the pipeline (the agent's job start). */
 typedef struct lpipe_opts {
-    const char *host_root;   /* "" or NULL = / */
-    const char *docker_host; /* NULL = default */
-    int use_docker;
-    const char *buffer_dir;
-    uint64_t buffer_max;        /* bytes per output buffer */
-    int full_policy;            /* LPIPE_FULL_* */
-    const char *files;          /* comma-separated globs, or "" */
-    const char *containers;     /* comma-separated container name globs; NULL or "" = all */
-    const char *const *outputs; /* "NAME TYPE k=v ..." lines; none = file output */
+    int enabled;   /* the "logs" key: the agent starts the pipeline (not read here) */
+    char only[32]; /* "" or "logs": the agent runs only the pipeline (not read here) */
+    char buffer_dir[256];
+    uint64_t buffer_max;               /* bytes per output buffer */
+    int full_policy;                   /* LPIPE_FULL_* */
+    char files[1024];                  /* comma-separated globs, or "" */
+    char containers[512];              /* comma-separated container name globs; "" = all */
+    char outputs[LPIPE_MAX_OUT][1024]; /* "NAME TYPE k=v ..." lines; none = file output */
     size_t n_outputs;
-    const char *const *label_allow;
+    int64_t poll_ms;                /* input poll interval when idle */
+    int sync;                       /* fsync buffers and checkpoints */
+    size_t line_max;                /* cap of one joined line */
+    const char *host_root;          /* handed on: "" or NULL = / */
+    const char *docker_host;        /* handed on: NULL = default */
+    int use_docker;                 /* handed on */
+    const char *const *label_allow; /* handed on */
     size_t n_label_allow;
-    int64_t poll_ms; /* input poll interval when idle (default 100) */
-    int sync;        /* fsync buffers and checkpoints (default 1) */
-    size_t line_max; /* cap of one joined line (default 1 MiB) */
 } lpipe_opts;
+
+extern const opt_table lpipe_opt_table;
 
 typedef struct lpipe lpipe;
 

@@ -180,8 +180,6 @@ static inline int lpipe_stopping(const lpipe *p)
 /* 1 when a message of this kind may be logged now (one per 10 s). */
 int lpipe_ratelim_ok(ratelim *r);
 
-/* lconf.c: fills the defaults of the options left 0. */
-void lconf_defaults(lpipe_opts *o);
 /* lconf.c: parses o's output lines (or the default file output) into
  * p->out and creates the outputs; p->nout counts those created. 0 or
  * -errno with err set. */

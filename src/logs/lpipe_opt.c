@@ -1,13 +1,13 @@
 /*
  * lpipe_opt: the log shipping keys (logs, log_*, logs_*, only), one row
- * each; see util/opt.h. docs/config.md shows them in the "Logs" section
+ * each, written into lpipe_opts; see util/opt.h. docs/config.md shows them in the "Logs" section
  * (group "logs").
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "util/config.h"
+#include "logs/lpipe.h"
 
 static int check_dir(void *base, const opt_row *r, const char **vp, char *err, size_t errlen)
 {
@@ -23,9 +23,9 @@ static int check_dir(void *base, const opt_row *r, const char **vp, char *err, s
 /* NAME TYPE key=value...; checked in full when the pipeline starts */
 static int check_output(void *base, const opt_row *r, const char **vp, char *err, size_t errlen)
 {
-    const cfg *c = base;
-    if (c->n_log_output == (size_t)r->max) {
-        snprintf(err, errlen, "log_output: at most %d outputs", CFG_MAX_LOG_OUTPUTS);
+    const lpipe_opts *c = base;
+    if (c->n_outputs == (size_t)r->max) {
+        snprintf(err, errlen, "log_output: at most %d outputs", LPIPE_MAX_OUT);
         return -EINVAL;
     }
     const char *sp = strpbrk(*vp, " \t");
@@ -40,12 +40,12 @@ static int check_output(void *base, const opt_row *r, const char **vp, char *err
 static int check_only(void *base, const opt_row *r, const char **vp, char *err, size_t errlen)
 {
     (void)r;
-    cfg *c = base;
+    lpipe_opts *c = base;
     if (strcmp(*vp, "logs") != 0) {
         snprintf(err, errlen, "only: want logs, got '%s'", *vp);
         return -EINVAL;
     }
-    c->logs = 1;
+    c->enabled = 1;
     return 0;
 }
 
@@ -56,14 +56,14 @@ static const char *const policies[] = {"pause", "drop_oldest", NULL};
 static const opt_row rows[] = {
     {.key = "only",
      .type = OPT_STR,
-     CFG_FIELD(only),
+     OPT_FIELD(lpipe_opts, only),
      .arg = "logs",
      .help = "run only the log pipeline (no collector, services)",
      .doc = "`logs`: run only the log pipeline (`--only logs`)",
      .check = check_only},
     {.key = "logs",
      .type = OPT_BOOL,
-     CFG_FIELD(logs),
+     OPT_FIELD(lpipe_opts, enabled),
      .def = "off",
      .help = "ship container and file logs",
      .want = "on or off",
@@ -72,11 +72,11 @@ static const opt_row rows[] = {
             "stopped containers included) and the `log_files`"},
     {.key = "log_output",
      .type = OPT_REPEAT,
-     .off = offsetof(cfg, log_output),
-     .size = sizeof(((cfg *)0)->log_output[0]),
-     .max = CFG_MAX_LOG_OUTPUTS,
+     .off = offsetof(lpipe_opts, outputs),
+     .size = sizeof(((lpipe_opts *)0)->outputs[0]),
+     .max = LPIPE_MAX_OUT,
      .noun = "outputs",
-     .n_off = offsetof(cfg, n_log_output),
+     .n_off = offsetof(lpipe_opts, n_outputs),
      .arg = "'NAME TYPE k=v...'",
      .help = "a log output (repeatable; default: NDJSON file in the buffer dir)",
      .doc_def = "the file output",
@@ -86,7 +86,7 @@ static const opt_row rows[] = {
      .check = check_output},
     {.key = "log_files",
      .type = OPT_STR,
-     CFG_FIELD(log_files),
+     OPT_FIELD(lpipe_opts, files),
      .arg = "GLOBS",
      .help = "plain files to ship, comma-separated globs",
      .doc = "comma-separated globs of plain files to ship (each line one record, stream "
@@ -94,7 +94,7 @@ static const opt_row rows[] = {
             "rotated copies are followed through their live file."},
     {.key = "logs_containers",
      .type = OPT_STR,
-     CFG_FIELD(logs_containers),
+     OPT_FIELD(lpipe_opts, containers),
      .arg = "GLOBS",
      .help = "only these container names (default all)",
      .doc_def = "all",
@@ -102,7 +102,7 @@ static const opt_row rows[] = {
             "with the label `berth.logs=off` is never followed"},
     {.key = "logs_buffer_dir",
      .type = OPT_STR,
-     CFG_FIELD(logs_buffer_dir),
+     OPT_FIELD(lpipe_opts, buffer_dir),
      .def = "/var/lib/berth/logs",
      .arg = "DIR",
      .help = "log buffers and checkpoints",
@@ -110,7 +110,7 @@ static const opt_row rows[] = {
      .check = check_dir},
     {.key = "logs_buffer_max",
      .type = OPT_SIZE,
-     CFG_FIELD(logs_buffer_max),
+     OPT_FIELD(lpipe_opts, buffer_max),
      .min = 1 << 20,
      .max = 1ll << 50,
      .def = "1G",
@@ -119,7 +119,7 @@ static const opt_row rows[] = {
      .doc = "disk buffer per output (`k`, `M`, `G`; at least `1M`)"},
     {.key = "logs_full_policy",
      .type = OPT_ENUM,
-     CFG_FIELD(logs_full_policy),
+     OPT_FIELD(lpipe_opts, full_policy),
      .def = "pause",
      .arg = "pause|drop_oldest",
      .help = "when a buffer is full",
@@ -129,7 +129,7 @@ static const opt_row rows[] = {
             "(whole oldest segments, counted and logged)"},
     {.key = "logs_fsync",
      .type = OPT_BOOL,
-     CFG_FIELD(logs_fsync),
+     OPT_FIELD(lpipe_opts, sync),
      .def = "on",
      .help = "fdatasync buffers and checkpoints",
      .want = "on or off",
@@ -137,7 +137,7 @@ static const opt_row rows[] = {
             "but not power loss"},
     {.key = "logs_poll",
      .type = OPT_DURATION,
-     CFG_FIELD(logs_poll_ms),
+     OPT_FIELD(lpipe_opts, poll_ms),
      .min = 10,
      .max = 60000,
      .def = "100ms",
@@ -147,7 +147,7 @@ static const opt_row rows[] = {
             "inotify has not woken berth first (it watches the inputs' directories)"},
     {.key = "logs_line_max",
      .type = OPT_SIZE,
-     CFG_FIELD(logs_line_max),
+     OPT_FIELD(lpipe_opts, line_max),
      .min = 1024,
      .max = 64 << 20,
      .def = "1M",

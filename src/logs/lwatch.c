@@ -41,7 +41,7 @@ static int ctr_wanted(const lpipe *p, const char *name, const bmeta *m)
     const char *v = m ? bmeta_label(m, "berth.logs") : NULL;
     if (v && (strcmp(v, "off") == 0 || strcmp(v, "false") == 0 || strcmp(v, "0") == 0))
         return 0;
-    if (!p->o.containers || !p->o.containers[0])
+    if (!p->o.containers[0])
         return 1;
     char tmp[512];
     snprintf(tmp, sizeof(tmp), "%s", p->o.containers);
@@ -56,7 +56,7 @@ static int ctr_wanted(const lpipe *p, const char *name, const bmeta *m)
 static void watch_add(lpipe *p, const char *id, const char *name, const bmeta *listed)
 {
     /* a name filter is checked before anything is opened */
-    if (p->o.containers && p->o.containers[0] && name && name[0] && !ctr_wanted(p, name, NULL))
+    if (p->o.containers[0] && name && name[0] && !ctr_wanted(p, name, NULL))
         return;
     lmsg *m = xcalloc(1, sizeof(*m));
     m->kind = 1;

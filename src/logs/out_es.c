@@ -31,7 +31,7 @@
 #include "logs/lenc.h"
 #include "net/httpc.h"
 #include "logs/lout.h"
-#include "util/config.h"
+#include "util/opt.h"
 
 /* ---- encoder --------------------------------------------------------------- */
 

@@ -21,7 +21,7 @@
 #include "logs/lenc.h"
 #include "net/conn.h"
 #include "logs/lout.h"
-#include "util/config.h"
+#include "util/opt.h"
 
 /* ---- encoder --------------------------------------------------------------- */
 

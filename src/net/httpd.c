@@ -608,7 +608,7 @@ int httpd_start(const httpd_opts *o, httpd_handler h, void *arg, httpd **out, ch
         snprintf(err, errlen, "no options or no handler");
         return -EINVAL;
     }
-    const char *addr = o->addr && *o->addr ? o->addr : DEF_ADDR;
+    const char *addr = *o->addr ? o->addr : DEF_ADDR;
     unsigned max_conns = o->max_conns ? o->max_conns : DEF_MAX_CONNS;
     unsigned per_ip = o->per_ip_conns ? o->per_ip_conns : DEF_PER_IP;
     unsigned timeout = o->timeout_s ? o->timeout_s : DEF_TIMEOUT_S;

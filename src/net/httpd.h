@@ -45,6 +45,7 @@
 #include <stdint.h>
 
 #include "util/buf.h"
+#include "util/opt.h"
 
 /* Kernel send buffer of a streaming response's socket (the kernel doubles
  * it): with the 32 KiB MHD block, about 160 KiB per stuck client at most. */
@@ -116,8 +117,10 @@ typedef struct httpd_resp {
 typedef void (*httpd_handler)(const httpd_req *req, httpd_resp *resp, void *arg);
 
 /* Zero means "default" for every field except port (0 = pick a free one). */
+/* listen, http_max_connections and http_timeout are httpd_opt_table's rows
+ * (net/httpd_opt.c). */
 typedef struct httpd_opts {
-    const char *addr;         /* IPv4 or IPv6 literal, default "127.0.0.1" */
+    char addr[64];            /* IPv4 or IPv6 literal, "": "127.0.0.1" */
     int port;                 /* 0..65535; 0 binds an ephemeral port */
     unsigned max_conns;       /* default 64 */
     unsigned per_ip_conns;    /* default 16 */
@@ -125,6 +128,8 @@ typedef struct httpd_opts {
     size_t max_request_bytes; /* MHD memory pool per connection, default 16 KiB, min 4 KiB */
     unsigned threads;         /* worker threads, default 2, max 64 */
 } httpd_opts;
+
+extern const opt_table httpd_opt_table;
 
 /* Starts listening and serving. On success returns 0 and sets *out; on
  * failure returns a negative errno (-EINVAL bad options, -EADDRINUSE, ...)

@@ -1,18 +1,18 @@
 /*
- * httpd_opt: the agent's HTTP server keys (listen, http_*), one row each;
- * see util/opt.h for what a row says and agent/agent.c for where they go.
+ * httpd_opt: the agent's HTTP server keys (listen, http_*), one row each,
+ * written into httpd_opts (which httpd_start reads); see util/opt.h.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "util/config.h"
+#include "net/httpd.h"
 
 /* "ADDR:PORT", "[v6]:PORT" or ":PORT" (loopback stays the default address) */
 static int check_listen(void *base, const opt_row *r, const char **vp, char *err, size_t errlen)
 {
     (void)r;
-    cfg *c = base;
+    httpd_opts *c = base;
     const char *v = *vp;
     const char *colon = strrchr(v, ':');
     long port;
@@ -26,32 +26,32 @@ static int check_listen(void *base, const opt_row *r, const char **vp, char *err
         a++;
         al -= 2;
     }
-    if (al >= sizeof(c->listen_addr)) {
+    if (al >= sizeof(c->addr)) {
         snprintf(err, errlen, "listen: address too long");
         return -EINVAL;
     }
     if (al) {
-        memcpy(c->listen_addr, a, al);
-        c->listen_addr[al] = '\0';
+        memcpy(c->addr, a, al);
+        c->addr[al] = '\0';
     }
-    c->listen_port = (int)port;
+    c->port = (int)port;
     return 1;
 }
 
 static void dump_listen(const void *base, const opt_row *r, buf *out)
 {
     (void)r;
-    const cfg *c = base;
-    if (strchr(c->listen_addr, ':'))
-        buf_printf(out, "[%s]:%d", c->listen_addr, c->listen_port);
+    const httpd_opts *c = base;
+    if (strchr(c->addr, ':'))
+        buf_printf(out, "[%s]:%d", c->addr, c->port);
     else
-        buf_printf(out, "%s:%d", c->listen_addr, c->listen_port);
+        buf_printf(out, "%s:%d", c->addr, c->port);
 }
 
 static const opt_row rows[] = {
     {.key = "listen",
      .type = OPT_STR,
-     CFG_FIELD(listen_addr),
+     OPT_FIELD(httpd_opts, addr),
      .def = "127.0.0.1:9393",
      .arg = "ADDR:PORT",
      .help = "HTTP address",
@@ -61,7 +61,7 @@ static const opt_row rows[] = {
      .dump = dump_listen},
     {.key = "http_max_connections",
      .type = OPT_UINT,
-     CFG_FIELD(http_max_conns),
+     OPT_FIELD(httpd_opts, max_conns),
      .min = 1,
      .max = 10000,
      .def = "64",
@@ -70,7 +70,7 @@ static const opt_row rows[] = {
      .doc = "simultaneous HTTP connections; more are refused"},
     {.key = "http_timeout",
      .type = OPT_DURATION,
-     CFG_FIELD(http_timeout_s),
+     OPT_FIELD(httpd_opts, timeout_s),
      .min = 1000,
      .max = 3600000,
      .unit_ms = 1000,

@@ -1,7 +1,7 @@
 /*
- * config: the file parser and the glue between struct cfg and the options
- * tables (see config.h). The keys themselves are rows in their subsystems'
- * tables; this file only knows which tables the agent is made of.
+ * config: the file parser and the walk over a caller's list of options
+ * tables (see config.h). The keys are rows in their subsystems' tables and
+ * the list is the caller's (agent/config.c): this file knows neither.
  */
 #include "util/config.h"
 
@@ -10,45 +10,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-const opt_table *const cfg_tables[] = {
-    &httpd_opt_table,  &engine_opt_table, &agent_opt_table,
-    &svcmon_opt_table, &zbx_opt_table,    &zbxpush_opt_table,
-    &dt_opt_table,     &lpipe_opt_table,  NULL,
-};
-
-const opt_row *cfg_find(const char *key)
+const opt_row *config_find(const opt_part *parts, void *c, const char *key, void **base)
 {
-    for (size_t t = 0; cfg_tables[t]; t++) {
-        const opt_row *r = opt_find(cfg_tables[t], key);
-        if (r)
+    for (size_t t = 0; parts[t].t; t++) {
+        const opt_row *r = opt_find(parts[t].t, key);
+        if (r) {
+            if (base)
+                *base = (char *)c + parts[t].off;
             return r;
+        }
     }
     return NULL;
 }
 
-void cfg_defaults(cfg *c)
+void config_defaults(const opt_part *parts, void *c, size_t size)
 {
-    memset(c, 0, sizeof(*c));
-    for (size_t t = 0; cfg_tables[t]; t++)
-        opt_defaults(cfg_tables[t], c);
+    memset(c, 0, size);
+    for (size_t t = 0; parts[t].t; t++)
+        opt_defaults(parts[t].t, (char *)c + parts[t].off);
 }
 
-int cfg_parse_duration(const char *s, int64_t *ms)
+int config_set(const opt_part *parts, void *c, const char *key, const char *v, char *err,
+               size_t errlen)
 {
-    return opt_parse_duration(s, ms);
-}
-
-int cfg_set(cfg *c, const char *key, const char *v, char *err, size_t errlen)
-{
-    const opt_row *r = cfg_find(key);
+    void *base;
+    const opt_row *r = config_find(parts, c, key, &base);
     if (!r) {
         snprintf(err, errlen, "unknown key '%s'", key);
         return -EINVAL;
     }
-    return opt_set(r, c, v, err, errlen) < 0 ? -EINVAL : 0;
+    return opt_set(r, base, v, err, errlen) < 0 ? -EINVAL : 0;
 }
 
-int cfg_parse(cfg *c, const char *text, size_t len, char *err, size_t errlen)
+int config_parse(const opt_part *parts, void *c, const char *text, size_t len, char *err,
+                 size_t errlen)
 {
     size_t pos = 0;
     int lineno = 0;
@@ -91,7 +86,7 @@ int cfg_parse(cfg *c, const char *text, size_t len, char *err, size_t errlen)
             return -EINVAL;
         }
         char e2[256];
-        if (cfg_set(c, k, v, e2, sizeof(e2)) < 0) {
+        if (config_set(parts, c, k, v, e2, sizeof(e2)) < 0) {
             snprintf(err, errlen, "line %d: %s", lineno, e2);
             return -EINVAL;
         }
@@ -99,7 +94,7 @@ int cfg_parse(cfg *c, const char *text, size_t len, char *err, size_t errlen)
     return 0;
 }
 
-int cfg_load_file(cfg *c, const char *path, char *err, size_t errlen)
+int config_load_file(const opt_part *parts, void *c, const char *path, char *err, size_t errlen)
 {
     buf b = BUF_INIT;
     long r = buf_read_file(&b, path, 1 << 20);
@@ -109,38 +104,29 @@ int cfg_load_file(cfg *c, const char *path, char *err, size_t errlen)
         return (int)r;
     }
     char e2[300];
-    int rc = cfg_parse(c, b.data, b.len, e2, sizeof(e2));
+    int rc = config_parse(parts, c, b.data, b.len, e2, sizeof(e2));
     if (rc < 0)
         snprintf(err, errlen, "%s: %s", path, e2);
     buf_free(&b);
     return rc;
 }
 
-void cfg_dump_buf(const cfg *c, buf *out)
+void config_dump(const opt_part *parts, const void *c, buf *out)
 {
-    for (size_t t = 0; cfg_tables[t]; t++)
-        opt_dump(cfg_tables[t], c, out);
+    for (size_t t = 0; parts[t].t; t++)
+        opt_dump(parts[t].t, (const char *)c + parts[t].off, out);
 }
 
-void cfg_dump(const cfg *c, char *out, size_t outlen)
+void config_help(const opt_part *parts, buf *out)
 {
-    buf b = BUF_INIT;
-    cfg_dump_buf(c, &b);
-    if (outlen)
-        snprintf(out, outlen, "%.*s", (int)b.len, b.data ? b.data : "");
-    buf_free(&b);
+    for (size_t t = 0; parts[t].t; t++)
+        opt_help(parts[t].t, out);
 }
 
-void cfg_help(buf *out)
-{
-    for (size_t t = 0; cfg_tables[t]; t++)
-        opt_help(cfg_tables[t], out);
-}
-
-void cfg_markdown(const char *group, buf *out)
+void config_markdown(const opt_part *parts, const char *group, buf *out)
 {
     buf_puts(out, "| key | default | meaning |\n|---|---|---|\n");
-    for (size_t t = 0; cfg_tables[t]; t++)
-        if (!group || strcmp(cfg_tables[t]->group, group) == 0)
-            opt_markdown(cfg_tables[t], out);
+    for (size_t t = 0; parts[t].t; t++)
+        if (!group || strcmp(parts[t].t->group, group) == 0)
+            opt_markdown(parts[t].t, out);
 }

@@ -7,10 +7,14 @@
  * one row (and the field it writes).
  *
  * A table belongs to a subsystem and sits in its folder (disk/dt_opt.c,
- * logs/lpipe_opt.c, ...); util/config.c lists the tables the agent knows.
- * Rows write into the struct the table describes (today the agent's
- * composition, struct cfg). The generic setters keep the exact error texts
- * berth always printed: "KEY: want WANT, got 'VALUE'".
+ * logs/lpipe_opt.c, ...), beside the options struct it describes: a row's
+ * offset is into that struct (OPT_FIELD(dt_opts, interval_ms)), so the
+ * subsystem reads its options where the file and the flags wrote them and
+ * its defaults are the rows' (opt_defaults). A program made of several
+ * subsystems lists their tables with where each struct sits in its own
+ * composition (opt_part; the agent's is agent/config.c), and util/config.c
+ * parses a file against such a list. The generic setters keep the exact
+ * error texts berth always printed: "KEY: want WANT, got 'VALUE'".
  */
 #ifndef BERTH_OPT_H
 #define BERTH_OPT_H
@@ -36,7 +40,8 @@ typedef struct opt_row opt_row;
 
 /* A row's own check, run before the generic store: returns -EINVAL (err
  * filled), 0 to let the generic store go on with *v (which the check may
- * point elsewhere, e.g. "off" -> ""), or 1 when it stored the value itself. */
+ * point elsewhere, e.g. "off" -> ""), or 1 when it stored the value itself.
+ * base is the table's struct (what the rows' offsets are into). */
 typedef int (*opt_check_fn)(void *base, const opt_row *r, const char **v, char *err, size_t errlen);
 /* A row's own dump of its value (file format, no key, no newline). */
 typedef void (*opt_dump_fn)(const void *base, const opt_row *r, buf *out);
@@ -72,8 +77,19 @@ typedef struct opt_table {
 } opt_table;
 
 #define OPT_NROWS(a) (sizeof(a) / sizeof((a)[0]))
+/* A row's storage in the table's struct: OPT_FIELD(dt_opts, interval_ms). */
+#define OPT_FIELD(type, f) .off = offsetof(type, f), .size = sizeof(((type *)0)->f)
 
-/* Stores every row's default into base (which the caller zeroed). */
+/* One table of a composition and where its struct sits in the composed
+ * struct: {&dt_opt_table, offsetof(cfg, disk)}. A list ends with {NULL, 0}. */
+typedef struct opt_part {
+    const opt_table *t;
+    size_t off;
+} opt_part;
+
+/* Stores every row's default into base (which the caller zeroed): the only
+ * defaults of the keys, for the agent (util/config.c) and for a subsystem
+ * started without it (berth df, tests). */
 void opt_defaults(const opt_table *t, void *base);
 /* The row of key, or NULL. */
 const opt_row *opt_find(const opt_table *t, const char *key);

@@ -78,6 +78,7 @@
 #include <sys/socket.h>
 
 #include "util/buf.h"
+#include "util/opt.h"
 
 #define ZBX_PROTO_MAX       (1ull << 30)
 #define ZBX_HDR_MIN         13u /* "ZBXD" + flags + 4 + 4 */
@@ -221,6 +222,16 @@ typedef struct zbx_opts {
     const char *hostname; /* agent.hostname, default gethostname() */
     const char *version;  /* agent.version, default BERTH_VERSION */
 } zbx_opts;
+
+/* The agent's passive checks keys, zbx_opt_table's rows (zabbix/zbx_opt.c):
+ * the listen address as written (dumped back as it was), split into
+ * zbx_opts' addr and port when the listener starts. */
+typedef struct zbx_listen_opts {
+    char listen[80]; /* "" = off; "ADDR:PORT", "[v6]:PORT" */
+    char allow[512]; /* Zabbix Server= allow list, "127.0.0.1,::1" */
+} zbx_listen_opts;
+
+extern const opt_table zbx_opt_table;
 
 typedef struct zbx_server zbx_server;
 

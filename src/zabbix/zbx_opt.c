@@ -1,12 +1,13 @@
 /*
  * zbx_opt: the Zabbix passive checks keys (zabbix_listen, zabbix_allow),
- * one row each; see util/opt.h.
+ * one row each, written into zbx_listen_opts (split into zbx_opts when the
+ * listener starts); see util/opt.h.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "util/config.h"
+#include "zabbix/zbx.h"
 
 static int check_listen(void *base, const opt_row *r, const char **vp, char *err, size_t errlen)
 {
@@ -27,7 +28,7 @@ static int check_listen(void *base, const opt_row *r, const char **vp, char *err
 static const opt_row rows[] = {
     {.key = "zabbix_listen",
      .type = OPT_STR,
-     CFG_FIELD(zabbix_listen),
+     OPT_FIELD(zbx_listen_opts, listen),
      .arg = "ADDR:PORT",
      .help = "answer Zabbix passive checks there (127.0.0.1:10050 is Zabbix's port)",
      .doc_def = "off",
@@ -36,7 +37,7 @@ static const opt_row rows[] = {
      .check = check_listen},
     {.key = "zabbix_allow",
      .type = OPT_STR,
-     CFG_FIELD(zabbix_allow),
+     OPT_FIELD(zbx_listen_opts, allow),
      .def = "127.0.0.1,::1",
      .arg = "LIST",
      .help = "Zabbix servers/proxies allowed, IPs and CIDRs",

@@ -27,6 +27,7 @@
 #include "disk/dt_int.h"
 #include "disk/du.h"
 #include "disk/tracker.h"
+#include "util/opt.h"
 
 static char top[64];
 
@@ -42,8 +43,8 @@ static void sh(const char *fmt, ...)
 
 static dt_tracker *tracker(int fan)
 {
-    dt_opts o;
-    dt_opts_defaults(&o);
+    dt_opts o = {0};
+    opt_defaults(&dt_opt_table, &o);
     o.use_fanotify = fan;
     o.interval_ms = 3600000; /* the test calls the detectors itself */
     o.verify_ms = 0;
@@ -279,8 +280,8 @@ static void test_settle_asks_every_size_once(void **state)
     (void)state;
     char up[128];
     snprintf(up, sizeof(up), "%s/up", top);
-    dt_opts o;
-    dt_opts_defaults(&o);
+    dt_opts o = {0};
+    opt_defaults(&dt_opt_table, &o);
     o.use_fanotify = 0;
     o.verify_ms = 0;
     o.engine_size = 1;

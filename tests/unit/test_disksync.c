@@ -23,6 +23,7 @@
 #include "agent/disksync.h"
 #include "disk/du.h"
 #include "disk/tracker.h"
+#include "util/opt.h"
 #include "export/json_disk.h"
 #include "metrics/store.h"
 #include "util/buf.h"
@@ -131,8 +132,8 @@ static void test_thread_follows_store(void **state)
     (void)state;
     store *s = st_new(0);
     meta(s, "c1", "one", "u1", "vol");
-    dt_opts o;
-    dt_opts_defaults(&o);
+    dt_opts o = {0};
+    opt_defaults(&dt_opt_table, &o);
     o.use_fanotify = 0;
     o.interval_ms = 100;
     disksync *d = NULL;
@@ -192,8 +193,8 @@ static void test_json_disk_views(void **state)
     store *s = st_new(0);
     meta(s, "c1", "one", "u1", "vol");
     meta(s, "c2", "two", "u2", "vol");
-    dt_opts o;
-    dt_opts_defaults(&o);
+    dt_opts o = {0};
+    opt_defaults(&dt_opt_table, &o);
     o.use_fanotify = 0;
     dt_tracker *t = NULL;
     char err[128];

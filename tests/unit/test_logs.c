@@ -25,7 +25,7 @@
 #include "logs/lpipe.h"
 #include "export/prom_logs.h"
 #include "logs/ltail.h"
-#include "util/config.h"
+#include "agent/config.h"
 
 static int jf(const char *line, char *out, lp_jline *jl)
 {
@@ -641,17 +641,17 @@ static void t_output_config(void **st)
 
     cfg k;
     cfg_defaults(&k);
-    assert_int_equal(k.logs, 0);
+    assert_int_equal(k.logs.enabled, 0);
     assert_int_equal(cfg_set(&k, "logs_buffer_max", "64M", err, sizeof(err)), 0);
-    assert_true(k.logs_buffer_max == 64u << 20);
+    assert_true(k.logs.buffer_max == 64u << 20);
     assert_int_equal(cfg_set(&k, "logs_buffer_max", "12X", err, sizeof(err)), -EINVAL);
     assert_int_equal(cfg_set(&k, "logs_full_policy", "drop_oldest", err, sizeof(err)), 0);
-    assert_int_equal(k.logs_full_policy, 1);
+    assert_int_equal(k.logs.full_policy, 1);
     assert_int_equal(cfg_set(&k, "log_output", "a file path=/x", err, sizeof(err)), 0);
     assert_int_equal(cfg_set(&k, "log_output", "b", err, sizeof(err)), -EINVAL);
-    assert_int_equal(k.n_log_output, 1);
+    assert_int_equal(k.logs.n_outputs, 1);
     assert_int_equal(cfg_set(&k, "only", "logs", err, sizeof(err)), 0);
-    assert_int_equal(k.logs, 1);
+    assert_int_equal(k.logs.enabled, 1);
 }
 
 /* The whole pipeline on a plain file, stopped and started: each line is in
@@ -671,15 +671,16 @@ static int count_lines(const char *path)
 static void run_pipe(const char *glob, const char *bufdir, const char *outline, int want,
                      const char *outpath)
 {
-    const char *outs[1] = {outline};
-    lpipe_opts o = {.use_docker = 0,
-                    .buffer_dir = bufdir,
-                    .buffer_max = 64u << 20,
-                    .files = glob,
-                    .outputs = outs,
-                    .n_outputs = 1,
-                    .poll_ms = 10,
-                    .sync = 0};
+    lpipe_opts o = {0};
+    opt_defaults(&lpipe_opt_table, &o); /* line_max and the rest as the keys say */
+    o.use_docker = 0;
+    snprintf(o.buffer_dir, sizeof(o.buffer_dir), "%s", bufdir);
+    o.buffer_max = 64u << 20;
+    snprintf(o.files, sizeof(o.files), "%s", glob);
+    snprintf(o.outputs[0], sizeof(o.outputs[0]), "%s", outline);
+    o.n_outputs = 1;
+    o.poll_ms = 10;
+    o.sync = 0;
     lpipe *p = NULL;
     char err[256];
     assert_int_equal(lpipe_start(&o, &p, err, sizeof(err)), 0);

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "util/buf.h"
-#include "util/config.h"
+#include "agent/config.h"
 #include "util/opt.h"
 
 /* Every row's default parses under its own type; keys are unique across the
@@ -21,15 +21,15 @@ static void t_rows_are_sane(void **st)
 {
     (void)st;
     size_t nkeys = 0;
-    for (size_t t = 0; cfg_tables[t]; t++) {
-        const opt_table *tb = cfg_tables[t];
+    for (size_t t = 0; cfg_parts[t].t; t++) {
+        const opt_table *tb = cfg_parts[t].t;
         assert_non_null(tb->group);
         for (size_t i = 0; i < tb->n; i++) {
             const opt_row *r = &tb->rows[i];
             char err[256];
             cfg *c = calloc(1, sizeof(*c));
             if (r->def) {
-                if (opt_set(r, c, r->def, err, sizeof(err)) != 0)
+                if (opt_set(r, cfg_base(c, r), r->def, err, sizeof(err)) != 0)
                     fail_msg("%s: default '%s': %s", r->key, r->def, err);
             }
             free(c);
@@ -83,27 +83,28 @@ static void t_dump_round_trip(void **st)
     buf da = BUF_INIT, db = BUF_INIT;
     cfg_dump_buf(&a, &da);
     buf_putc(&da, '\0');
-    for (size_t t = 0; cfg_tables[t]; t++)
-        for (size_t i = 0; i < cfg_tables[t]->n; i++)
-            if (!dump_has(da.data, cfg_tables[t]->rows[i].key))
-                fail_msg("dump lacks %s:\n%s", cfg_tables[t]->rows[i].key, da.data);
+    for (size_t t = 0; cfg_parts[t].t; t++)
+        for (size_t i = 0; i < cfg_parts[t].t->n; i++)
+            if (!dump_has(da.data, cfg_parts[t].t->rows[i].key))
+                fail_msg("dump lacks %s:\n%s", cfg_parts[t].t->rows[i].key, da.data);
     cfg_defaults(&b);
     if (cfg_parse(&b, da.data, strlen(da.data), err, sizeof(err)) != 0)
         fail_msg("%s\n%s", err, da.data);
     cfg_dump_buf(&b, &db);
     buf_putc(&db, '\0');
     assert_string_equal(da.data, db.data);
-    assert_string_equal(b.listen_addr, "::1");
-    assert_int_equal(b.listen_port, 9500);
-    assert_true(b.interval_ms == 250 && b.history_ms == 3600000 && b.http_timeout_s == 30);
-    assert_true(b.n_label_allow == 2 && strcmp(b.label_allow[1], "c") == 0);
-    assert_true(b.n_log_output == 2 && strcmp(b.log_output[1], "b file") == 0);
-    assert_true(b.logs_buffer_max == 64u << 20 && b.logs_line_max == 2048);
-    assert_true(b.logs_full_policy == 1 && b.logs_fsync == 0 && b.logs == 1);
-    assert_true(b.disk == 0 && b.disk_verify_ms == 0 && b.disk_max_dirs == 5000);
-    assert_string_equal(b.zabbix_listen, "127.0.0.1:10050");
-    assert_string_equal(b.only, "logs");
-    assert_string_equal(b.control_token_file, "/etc/berth/token");
+    assert_string_equal(b.http.addr, "::1");
+    assert_int_equal(b.http.port, 9500);
+    assert_true(b.engine.interval_ms == 250 && b.engine.history_ms == 3600000 &&
+                b.http.timeout_s == 30);
+    assert_true(b.engine.n_label_allow == 2 && strcmp(b.engine.label_allow[1], "c") == 0);
+    assert_true(b.logs.n_outputs == 2 && strcmp(b.logs.outputs[1], "b file") == 0);
+    assert_true(b.logs.buffer_max == 64u << 20 && b.logs.line_max == 2048);
+    assert_true(b.logs.full_policy == 1 && b.logs.sync == 0 && b.logs.enabled == 1);
+    assert_true(b.disk.enabled == 0 && b.disk.verify_ms == 0 && b.disk.max_dirs == 5000);
+    assert_string_equal(b.zabbix.listen, "127.0.0.1:10050");
+    assert_string_equal(b.logs.only, "logs");
+    assert_string_equal(b.agent.control_token_file, "/etc/berth/token");
 
     /* the defaults round-trip too (empty strings are written "# key") */
     buf_free(&da);
@@ -130,60 +131,60 @@ static void t_bounds(void **st)
     static cfg c;
     char err[256], v[64];
     int checked = 0;
-    for (size_t t = 0; cfg_tables[t]; t++)
-        for (size_t i = 0; i < cfg_tables[t]->n; i++) {
-            const opt_row *r = &cfg_tables[t]->rows[i];
+    for (size_t t = 0; cfg_parts[t].t; t++)
+        for (size_t i = 0; i < cfg_parts[t].t->n; i++) {
+            const opt_row *r = &cfg_parts[t].t->rows[i];
             cfg_defaults(&c);
             if (r->type == OPT_INT || r->type == OPT_UINT || r->type == OPT_SIZE) {
                 snprintf(v, sizeof(v), "%lld", (long long)r->min - 1);
-                assert_int_equal(opt_set(r, &c, v, err, sizeof(err)), -EINVAL);
+                assert_int_equal(opt_set(r, cfg_base(&c, r), v, err, sizeof(err)), -EINVAL);
                 assert_non_null(strstr(err, r->key));
                 snprintf(v, sizeof(v), "%lld", (long long)r->max + 1);
-                assert_int_equal(opt_set(r, &c, v, err, sizeof(err)), -EINVAL);
+                assert_int_equal(opt_set(r, cfg_base(&c, r), v, err, sizeof(err)), -EINVAL);
                 snprintf(v, sizeof(v), "%lld", (long long)r->min);
-                assert_int_equal(opt_set(r, &c, v, err, sizeof(err)), 0);
+                assert_int_equal(opt_set(r, cfg_base(&c, r), v, err, sizeof(err)), 0);
                 checked++;
             } else if (r->type == OPT_DURATION) {
                 int64_t unit = r->unit_ms > 1 ? r->unit_ms : 1;
                 if (r->min > 1) {
                     snprintf(v, sizeof(v), "%lldms", (long long)r->min - 1);
-                    assert_int_equal(opt_set(r, &c, v, err, sizeof(err)), -EINVAL);
+                    assert_int_equal(opt_set(r, cfg_base(&c, r), v, err, sizeof(err)), -EINVAL);
                     assert_non_null(strstr(err, r->key));
                 }
                 if (r->max < INT64_MAX) {
                     snprintf(v, sizeof(v), "%lldms", (long long)r->max + unit);
-                    assert_int_equal(opt_set(r, &c, v, err, sizeof(err)), -EINVAL);
+                    assert_int_equal(opt_set(r, cfg_base(&c, r), v, err, sizeof(err)), -EINVAL);
                     snprintf(v, sizeof(v), "%lldms", (long long)r->max);
-                    assert_int_equal(opt_set(r, &c, v, err, sizeof(err)), 0);
+                    assert_int_equal(opt_set(r, cfg_base(&c, r), v, err, sizeof(err)), 0);
                 }
-                assert_int_equal(opt_set(r, &c, "0", err, sizeof(err)),
+                assert_int_equal(opt_set(r, cfg_base(&c, r), "0", err, sizeof(err)),
                                  r->min <= 0 || r->zero_ok ? 0 : -EINVAL);
                 checked++;
             } else if (r->type == OPT_BOOL) {
-                assert_int_equal(opt_set(r, &c, "maybe", err, sizeof(err)), -EINVAL);
+                assert_int_equal(opt_set(r, cfg_base(&c, r), "maybe", err, sizeof(err)), -EINVAL);
                 char want[96];
                 snprintf(want, sizeof(want), "%s: want on or off, got 'maybe'", r->key);
                 assert_string_equal(err, want);
                 for (const char *const *s = (const char *const[]){"yes", "true", "on", NULL}; *s;
                      s++)
-                    assert_int_equal(opt_set(r, &c, *s, err, sizeof(err)), 0);
+                    assert_int_equal(opt_set(r, cfg_base(&c, r), *s, err, sizeof(err)), 0);
             } else if (r->type == OPT_STR && !r->check) {
                 char big[2048];
                 memset(big, 'x', sizeof(big) - 1);
                 big[sizeof(big) - 1] = '\0';
-                assert_int_equal(opt_set(r, &c, big, err, sizeof(err)), -EINVAL);
+                assert_int_equal(opt_set(r, cfg_base(&c, r), big, err, sizeof(err)), -EINVAL);
                 assert_non_null(strstr(err, "value longer than"));
             }
         }
     assert_true(checked >= 13);
     /* lists and repeats are bounded too */
     cfg_defaults(&c);
-    for (int i = 0; i < CFG_MAX_LOG_OUTPUTS; i++)
+    for (int i = 0; i < LPIPE_MAX_OUT; i++)
         assert_int_equal(cfg_set(&c, "log_output", "a file", err, sizeof(err)), 0);
     assert_int_equal(cfg_set(&c, "log_output", "a file", err, sizeof(err)), -EINVAL);
     assert_string_equal(err, "log_output: at most 8 outputs");
     char labels[200] = "a";
-    for (int i = 0; i < CFG_MAX_LABELS; i++)
+    for (int i = 0; i < ENGINE_MAX_LABELS; i++)
         strcat(labels, ",b");
     assert_int_equal(cfg_set(&c, "label_allow", labels, err, sizeof(err)), -EINVAL);
     assert_string_equal(err, "label_allow: at most 32 labels");
@@ -215,7 +216,7 @@ static void t_messages(void **st)
     assert_int_equal(cfg_set(&c, "disk_max_dirs", "1", err, sizeof(err)), -EINVAL);
     assert_string_equal(err, "disk_max_dirs: want 1000..100000000, got '1'");
     assert_int_equal(cfg_set(&c, "zabbix_listen", "off", err, sizeof(err)), 0);
-    assert_string_equal(c.zabbix_listen, "");
+    assert_string_equal(c.zabbix.listen, "");
 }
 
 /* --help lists every key as a flag; the neg aliases are shown. */
@@ -225,10 +226,10 @@ static void t_help(void **st)
     buf b = BUF_INIT;
     cfg_help(&b);
     buf_putc(&b, '\0');
-    for (size_t t = 0; cfg_tables[t]; t++)
-        for (size_t i = 0; i < cfg_tables[t]->n; i++) {
+    for (size_t t = 0; cfg_parts[t].t; t++)
+        for (size_t i = 0; i < cfg_parts[t].t->n; i++) {
             char flag[96], line[100];
-            opt_flag_name(cfg_tables[t]->rows[i].key, flag, sizeof(flag));
+            opt_flag_name(cfg_parts[t].t->rows[i].key, flag, sizeof(flag));
             snprintf(line, sizeof(line), "  %s ", flag);
             assert_non_null(strstr(b.data, line));
         }

@@ -27,6 +27,7 @@
 
 #include "disk/du.h"
 #include "disk/tracker.h"
+#include "util/opt.h"
 
 static char top[64];
 
@@ -82,8 +83,8 @@ static int fanotify_ok(void)
 
 static dt_tracker *tracker(int fan, uint64_t max_dirs)
 {
-    dt_opts o;
-    dt_opts_defaults(&o);
+    dt_opts o = {0};
+    opt_defaults(&dt_opt_table, &o);
     o.use_fanotify = fan;
     o.interval_ms = 50;
     o.verify_ms = 0;
@@ -494,8 +495,8 @@ static int fake_size(void *arg, const char *id, int64_t *rw)
 
 static dt_tracker *size_tracker(size_calls *sc, int64_t interval_ms)
 {
-    dt_opts o;
-    dt_opts_defaults(&o);
+    dt_opts o = {0};
+    opt_defaults(&dt_opt_table, &o);
     o.use_fanotify = 0;
     o.interval_ms = interval_ms;
     o.verify_ms = 0; /* each container asked once */

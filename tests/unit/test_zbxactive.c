@@ -24,7 +24,7 @@
 
 #include "agent/zbxpush.h"
 #include "export/prom_zabbix.h"
-#include "util/config.h"
+#include "agent/config.h"
 #include "zabbix/active.h"
 #include "zabbix/zbx.h"
 
@@ -55,7 +55,8 @@ static void t_server_addresses(void **st)
     char err[256];
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         zbxpush *a = (zbxpush *)1;
-        zbxpush_opts o = {.server = bad[i]};
+        zbxpush_opts o = {0};
+        snprintf(o.server, sizeof(o.server), "%s", bad[i]);
         assert_int_equal(zbxpush_start(NULL, &o, &a, err, sizeof(err)), -EINVAL);
         assert_null(a);
         assert_non_null(strstr(err, "zabbix_active"));
@@ -65,7 +66,8 @@ static void t_server_addresses(void **st)
                                  "zabbix.example.org:10051"};
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         zbxpush *a = NULL;
-        zbxpush_opts o = {.server = good[i], .interval_ms = 3600000, .host = "h"};
+        zbxpush_opts o = {.interval_ms = 3600000, .host = "h"};
+        snprintf(o.server, sizeof(o.server), "%s", good[i]);
         assert_int_equal(zbxpush_start(NULL, &o, &a, err, sizeof(err)), 0);
         zbx_active_stats s;
         zbxpush_get_stats(a, &s);
@@ -85,17 +87,17 @@ static void t_config_keys(void **st)
     cfg c;
     char err[256];
     cfg_defaults(&c);
-    assert_string_equal(c.zabbix_active, "");
-    assert_true(c.zabbix_active_interval_ms == 60000);
+    assert_string_equal(c.zbxpush.server, "");
+    assert_true(c.zbxpush.interval_ms == 60000);
     const char txt[] = "zabbix_active zbx.example:10051\nzabbix_host docker-01\n"
                        "zabbix_active_interval 30s\nzabbix_active_items agent.ping,berth.*\n";
     assert_int_equal(cfg_parse(&c, txt, sizeof(txt) - 1, err, sizeof(err)), 0);
-    assert_string_equal(c.zabbix_active, "zbx.example:10051");
-    assert_string_equal(c.zabbix_host, "docker-01");
-    assert_true(c.zabbix_active_interval_ms == 30000);
-    assert_string_equal(c.zabbix_active_items, "agent.ping,berth.*");
+    assert_string_equal(c.zbxpush.server, "zbx.example:10051");
+    assert_string_equal(c.zbxpush.host, "docker-01");
+    assert_true(c.zbxpush.interval_ms == 30000);
+    assert_string_equal(c.zbxpush.items, "agent.ping,berth.*");
     assert_int_equal(cfg_set(&c, "zabbix_active", "off", err, sizeof(err)), 0);
-    assert_string_equal(c.zabbix_active, "");
+    assert_string_equal(c.zbxpush.server, "");
     assert_int_equal(cfg_set(&c, "zabbix_active_interval", "500ms", err, sizeof(err)), -EINVAL);
     assert_int_equal(cfg_set(&c, "zabbix_active", "a b", err, sizeof(err)), -EINVAL);
     const char bad[] = "zabbix_active :10051\n";

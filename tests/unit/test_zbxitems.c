@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "disk/tracker.h"
+#include "util/opt.h"
 #include "export/zbxitems.h"
 #include "metrics/store.h"
 #include "util/clock.h"
@@ -310,8 +311,8 @@ static void t_disk_items(void **state)
     write_file(p, 20000);
     write_file(logs, 3000);
 
-    dt_opts o;
-    dt_opts_defaults(&o);
+    dt_opts o = {0};
+    opt_defaults(&dt_opt_table, &o);
     o.use_fanotify = 0;
     o.interval_ms = 50;
     o.verify_ms = 0;
