@@ -277,7 +277,7 @@ static int want_zbx(const cfg *c)
     return !only_logs(c) && c->zabbix.listen[0];
 }
 
-static int want_zbxactive(const cfg *c)
+static int want_zbxpush(const cfg *c)
 {
     return !only_logs(c) && c->zbxpush.server[0];
 }
@@ -414,7 +414,7 @@ static void zbx_job_stop(agent *a)
     a->zs = NULL;
 }
 
-static int zbxactive_job_start(agent *a, char *err, size_t errlen)
+static int zbxpush_job_start(agent *a, char *err, size_t errlen)
 {
     const zbxpush_opts *c = &a->c.zbxpush;
     if (zbxpush_start(&a->zsrc, c, &a->za, err, errlen) < 0)
@@ -424,7 +424,7 @@ static int zbxactive_job_start(agent *a, char *err, size_t errlen)
     return 0;
 }
 
-static void zbxactive_job_stop(agent *a)
+static void zbxpush_job_stop(agent *a)
 {
     zbxpush_stop(a->za);
     a->za = NULL;
@@ -514,9 +514,9 @@ const agent_job agent_jobs[] = {
     {"collector", not_only_logs, engine_job_start, NULL},
     {"disk thread", want_disk, disk_start, NULL},
     {"services", want_services, services_start, services_stop},
-    {"zabbix active stop", always, NULL, zbxactive_job_stop},
+    {"zabbix active stop", always, NULL, zbxpush_job_stop},
     {"zabbix listener", want_zbx, zbx_job_start, zbx_job_stop},
-    {"zabbix active", want_zbxactive, zbxactive_job_start, NULL},
+    {"zabbix active", want_zbxpush, zbxpush_job_start, NULL},
     {"dashboard", not_only_logs, web_job_new, web_job_free},
     {"http", always, httpd_job_start, httpd_job_stop},
     {"dashboard streams", always, NULL, web_job_shutdown},
