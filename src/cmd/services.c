@@ -97,7 +97,10 @@ int cmd_services(int argc, char **argv)
     ctr_matcher_init(&m, only ? only : "");
     size_t i;
     json_t *ct;
-    json_array_foreach(arr, i, ct) ctr_matcher_add(&m, i, jstr(ct, "id"), jstr(ct, "name"));
+    for (i = 0; i < json_array_size(arr); i++) {
+        ct = json_array_get(arr, i);
+        ctr_matcher_add(&m, i, jstr(ct, "id"), jstr(ct, "name"));
+    }
     long named = only ? ctr_matcher_result(&m) : -ENOENT;
     if (named == -EEXIST) {
         fprintf(stderr, "berth services: '%s' names more than one running container\n", only);
