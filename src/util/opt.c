@@ -146,7 +146,9 @@ static int set_list(const opt_row *r, char *base, const char *v, char *err, size
     size_t *n = (size_t *)(void *)(base + r->n_off);
     *n = 0;
     char *save = NULL;
-    for (char *t = strtok_r(s, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+    /* tabs and CRs separate as blanks do: the line parser strips them at the end of
+     * a line, so an item ending in one would not read back as dumped */
+    for (char *t = strtok_r(s, ", \t\r", &save); t; t = strtok_r(NULL, ", \t\r", &save)) {
         if (*n == (size_t)r->max) {
             snprintf(err, errlen, "%s: at most %lld %s", r->key, (long long)r->max,
                      r->noun ? r->noun : "values");
