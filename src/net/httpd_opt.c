@@ -30,6 +30,13 @@ static int check_listen(void *base, const opt_row *r, const char **vp, char *err
         snprintf(err, errlen, "listen: address too long");
         return -EINVAL;
     }
+    /* no address has blanks or control bytes; one would not even read
+     * back from cfg_dump (the line parser strips blanks) */
+    for (size_t i = 0; i < al; i++)
+        if ((unsigned char)a[i] <= ' ' || a[i] == 0x7f) {
+            snprintf(err, errlen, "listen: want ADDR:PORT, got '%s'", v);
+            return -EINVAL;
+        }
     if (al) {
         memcpy(c->addr, a, al);
         c->addr[al] = '\0';

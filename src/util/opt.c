@@ -17,7 +17,7 @@ int opt_parse_duration(const char *s, int64_t *ms)
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s || errno || v < 0 || v > 1e9)
+    if (end == s || errno || !(v >= 0))
         return -EINVAL;
     double mul;
     if (strcmp(end, "ms") == 0)
@@ -29,6 +29,12 @@ int opt_parse_duration(const char *s, int64_t *ms)
     else if (strcmp(end, "h") == 0)
         mul = 3600000;
     else
+        return -EINVAL;
+    /* The bound is on the result, not on the number written: cfg_dump
+     * writes milliseconds, so "633997406" (seconds) must read back as
+     * "633997406000ms". 1e9 hours, what the old bound on the number let
+     * through with the largest unit, stays the largest. */
+    if (!(v * mul <= 3.6e15))
         return -EINVAL;
     *ms = (int64_t)(v * mul);
     return 0;

@@ -45,6 +45,16 @@ static void t_parse_file(void **st)
     assert_int_equal(c.engine.n_label_allow, 2);
     assert_string_equal(c.engine.label_allow[0], "x");
     assert_string_equal(c.engine.label_allow[1], "y");
+    /* a duration's bound is on its value, so the dump (milliseconds) of a
+     * long one written in seconds reads back; an address with a blank is
+     * refused (fuzz_config found both) */
+    const char longd[] = "interval 633997406\n";
+    assert_int_equal(cfg_parse(&c, longd, sizeof(longd) - 1, err, sizeof(err)), 0);
+    assert_true(c.engine.interval_ms == 633997406000LL);
+    const char msd[] = "interval 633997406000ms\n";
+    assert_int_equal(cfg_parse(&c, msd, sizeof(msd) - 1, err, sizeof(err)), 0);
+    const char blank[] = "listen [\t x]:9\n";
+    assert_int_equal(cfg_parse(&c, blank, sizeof(blank) - 1, err, sizeof(err)), -EINVAL);
 }
 
 static void t_errors_name_the_line(void **st)
