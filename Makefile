@@ -7,6 +7,8 @@ CC       ?= cc
 PKGS     := libcurl jansson libmicrohttpd ncursesw
 # log outputs: gzip bodies (zlib), syslog/GELF/Redis over TLS (OpenSSL)
 PKGS     += zlib openssl
+# launch specs in YAML (release/env/spec.c)
+PKGS     += yaml-0.1
 CSTD     := -std=c11 -D_GNU_SOURCE
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wmissing-prototypes -Wno-unused-parameter -Wvla \

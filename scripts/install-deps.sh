@@ -17,6 +17,7 @@ BUILD_PKGS=(
 	build-essential pkg-config
 	libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev libncurses-dev
 	libcmocka-dev zlib1g-dev libssl-dev gzip
+	libyaml-dev
 )
 # prometheus is only here for /usr/bin/promtool (it ships in the same
 # package; its only Recommends is the node exporter). docker.io's
@@ -48,6 +49,12 @@ TEST_PKGS=(
 # scripts/build-berth-image.sh); docker-compose (Debian's 1.29) runs
 # deploy/docker-compose.yml.
 TEST_PKGS+=(debootstrap docker-compose)
+
+# The configuration side (berth env, berth run): a real etcd 3.4 the tests
+# start on their own loopback ports (tests/integration/lib_etcd.sh), and
+# etcdctl, which the tests and bench/bench_env.sh compare berth with. The
+# package's own service is not used.
+TEST_PKGS+=(etcd-server etcd-client)
 
 usage() {
 	echo "usage: $0 [--test]" >&2
