@@ -167,7 +167,12 @@ typedef struct etcd_op {
 } etcd_op;
 
 typedef enum { ETCD_CMP_VERSION, ETCD_CMP_CREATE, ETCD_CMP_MOD, ETCD_CMP_VALUE } etcd_cmp_target;
-typedef enum { ETCD_CMP_EQUAL, ETCD_CMP_GREATER, ETCD_CMP_LESS, ETCD_CMP_NOT_EQUAL } etcd_cmp_result;
+typedef enum {
+    ETCD_CMP_EQUAL,
+    ETCD_CMP_GREATER,
+    ETCD_CMP_LESS,
+    ETCD_CMP_NOT_EQUAL
+} etcd_cmp_result;
 
 typedef struct etcd_cmp {
     const char *key;

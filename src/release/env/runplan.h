@@ -73,13 +73,13 @@ typedef struct runplan_key {
 
 typedef struct runplan {
     char *name;
-    char *user;        /* "uid:gid" or a name; what the container runs as */
-    buf create_body;   /* JSON for POST /containers/create?name= */
+    char *user;      /* "uid:gid" or a name; what the container runs as */
+    buf create_body; /* JSON for POST /containers/create?name= */
     runplan_file *files;
     size_t n_files;
     runplan_key *keys; /* sorted by key */
     size_t n_keys;
-    char **env;        /* the "KEY=VALUE" list in the body, for --dry-run and tests */
+    char **env; /* the "KEY=VALUE" list in the body, for --dry-run and tests */
     size_t n_env;
     int needs_files;   /* a files_host bind mount is in the body */
     int needs_secrets; /* a secrets_host bind mount is in the body */
