@@ -120,8 +120,16 @@ int etcd_parse_watch(const char *buf, size_t len, etcd_watch_msg *out, char *err
 
 /* The end of a prefix range: the prefix with its last byte below 0xff
  * incremented and the rest dropped; "\0" (every key) when there is none.
- * Writes *outlen bytes (not NUL-terminated) into out (cap >= len). */
+ * Writes *outlen bytes (not NUL-terminated) into out (cap >= len, and >= 1). */
 void etcd_prefix_end(const char *key, size_t len, char *out, size_t *outlen);
+
+/* Standard base64 (with padding), the gateway's encoding of bytes fields.
+ * encode writes 4 * ((n + 2) / 3) chars and a NUL into out and returns the
+ * length; decode wants out of at least n / 4 * 3 + 1 bytes, writes *outlen
+ * bytes and a NUL, and is -EPROTO on anything but canonical-length input
+ * (n a multiple of 4, '=' only as the last one or two chars). */
+size_t etcd_b64_encode(const void *in, size_t n, char *out);
+int etcd_b64_decode(const char *in, size_t n, char *out, size_t *outlen);
 
 /* ---- transport ---------------------------------------------------------- */
 
@@ -167,7 +175,12 @@ typedef struct etcd_op {
 } etcd_op;
 
 typedef enum { ETCD_CMP_VERSION, ETCD_CMP_CREATE, ETCD_CMP_MOD, ETCD_CMP_VALUE } etcd_cmp_target;
-typedef enum { ETCD_CMP_EQUAL, ETCD_CMP_GREATER, ETCD_CMP_LESS, ETCD_CMP_NOT_EQUAL } etcd_cmp_result;
+typedef enum {
+    ETCD_CMP_EQUAL,
+    ETCD_CMP_GREATER,
+    ETCD_CMP_LESS,
+    ETCD_CMP_NOT_EQUAL
+} etcd_cmp_result;
 
 typedef struct etcd_cmp {
     const char *key;
