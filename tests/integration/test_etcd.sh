@@ -3,6 +3,7 @@
 # against a real one-member etcd, driven through build/tools/etcd_cli and
 # checked against etcdctl.
 
+# shellcheck source=tests/integration/lib_etcd.sh
 source "$BERTH_ROOT/tests/integration/lib_etcd.sh"
 
 ETCD_CLI="$BERTH_ROOT/build/tools/etcd_cli"
@@ -87,4 +88,27 @@ t_etcd_dead_endpoint_failover() {
 		fail "a read from a closed port succeeded: $err"
 	fi
 	assert_match "$err" "127.0.0.1:$dead"
+}
+
+# With auth on: user/password fetch a token and the read works; without
+# them or with a wrong password it fails, and the password is never in
+# the message.
+t_etcd_auth_user_password() {
+	etcd_start
+	_etcd_tools
+	etcdctl_ put /s/a secret-ok >/dev/null
+	etcdctl_ user add root:Pw-s3cret >/dev/null
+	etcdctl_ auth enable >/dev/null 2>&1
+	assert_eq "$("$ETCD_CLI" --user root --password Pw-s3cret get /s/a | tail -n +2)" "/s/a=secret-ok"
+	"$ETCD_CLI" --user root --password Pw-s3cret put /s/b via-token >/dev/null
+	assert_eq "$(etcdctl_ --user root:Pw-s3cret get --print-value-only /s/b)" "via-token"
+	local err
+	if err=$("$ETCD_CLI" get /s/a 2>&1); then
+		fail "a read without credentials succeeded: $err"
+	fi
+	if err=$("$ETCD_CLI" --user root --password wrong-Pw get /s/a 2>&1); then
+		fail "a read with a wrong password succeeded: $err"
+	fi
+	assert_match "$err" "authentication of user root failed"
+	[[ $err != *wrong-Pw* ]] || fail "the password is in the message: $err"
 }
