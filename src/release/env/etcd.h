@@ -219,8 +219,10 @@ typedef int (*etcd_watch_cb)(const etcd_watch_msg *m, void *arg);
  * and said so in err. Asks for progress notifies. */
 int etcd_watch(etcd *c, const char *key, int prefix, int64_t start_rev, int idle_ms,
                etcd_watch_cb cb, void *arg, int64_t *compact_rev, char *err, size_t errlen);
-/* Any thread: makes a running or the next etcd_watch return -ECANCELED
- * within about 100 ms. Sticky until etcd_reset_cancel. */
+/* Any thread: makes a running or the next etcd_watch (or request) return
+ * -ECANCELED within about a second: the flag is read in libcurl's progress
+ * callback, which an idle transfer calls about once a second. Sticky until
+ * etcd_reset_cancel. */
 void etcd_cancel(etcd *c);
 void etcd_reset_cancel(etcd *c);
 
