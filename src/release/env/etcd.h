@@ -120,8 +120,16 @@ int etcd_parse_watch(const char *buf, size_t len, etcd_watch_msg *out, char *err
 
 /* The end of a prefix range: the prefix with its last byte below 0xff
  * incremented and the rest dropped; "\0" (every key) when there is none.
- * Writes *outlen bytes (not NUL-terminated) into out (cap >= len). */
+ * Writes *outlen bytes (not NUL-terminated) into out (cap >= len, and >= 1). */
 void etcd_prefix_end(const char *key, size_t len, char *out, size_t *outlen);
+
+/* Standard base64 (with padding), the gateway's encoding of bytes fields.
+ * encode writes 4 * ((n + 2) / 3) chars and a NUL into out and returns the
+ * length; decode wants out of at least n / 4 * 3 + 1 bytes, writes *outlen
+ * bytes and a NUL, and is -EPROTO on anything but canonical-length input
+ * (n a multiple of 4, '=' only as the last one or two chars). */
+size_t etcd_b64_encode(const void *in, size_t n, char *out);
+int etcd_b64_decode(const char *in, size_t n, char *out, size_t *outlen);
 
 /* ---- transport ---------------------------------------------------------- */
 
@@ -211,8 +219,10 @@ typedef int (*etcd_watch_cb)(const etcd_watch_msg *m, void *arg);
  * and said so in err. Asks for progress notifies. */
 int etcd_watch(etcd *c, const char *key, int prefix, int64_t start_rev, int idle_ms,
                etcd_watch_cb cb, void *arg, int64_t *compact_rev, char *err, size_t errlen);
-/* Any thread: makes a running or the next etcd_watch return -ECANCELED
- * within about 100 ms. Sticky until etcd_reset_cancel. */
+/* Any thread: makes a running or the next etcd_watch (or request) return
+ * -ECANCELED within about a second: the flag is read in libcurl's progress
+ * callback, which an idle transfer calls about once a second. Sticky until
+ * etcd_reset_cancel. */
 void etcd_cancel(etcd *c);
 void etcd_reset_cancel(etcd *c);
 
