@@ -56,6 +56,9 @@ typedef struct envl_layer {
     char dc[ENVL_NAME_MAX + 1];
 } envl_layer;
 
+/* hex sha256 of p[0..n) (OpenSSL EVP), shared by spec.c and runplan.c. */
+void envl_sha256(const void *p, size_t n, char hex[65]);
+
 /* 0, or -EINVAL with err naming what is wrong ("KEY 'a-b': ..."). */
 int envl_key_valid(const char *key, char *err, size_t errlen);
 /* what: "app", "env" or "dc", for the message. */
