@@ -9,15 +9,11 @@
 #include <string.h>
 
 const opt_part cfg_parts[] = {
-    {&httpd_opt_table, offsetof(cfg, http)},
-    {&engine_opt_table, offsetof(cfg, engine)},
-    {&agent_opt_table, offsetof(cfg, agent)},
-    {&svcmon_opt_table, offsetof(cfg, services)},
-    {&zbx_opt_table, offsetof(cfg, zabbix)},
-    {&zbxpush_opt_table, offsetof(cfg, zbxpush)},
-    {&dt_opt_table, offsetof(cfg, disk)},
-    {&lpipe_opt_table, offsetof(cfg, logs)},
-    {NULL, 0},
+    {&httpd_opt_table, offsetof(cfg, http)},  {&engine_opt_table, offsetof(cfg, engine)},
+    {&agent_opt_table, offsetof(cfg, agent)}, {&svcmon_opt_table, offsetof(cfg, services)},
+    {&zbx_opt_table, offsetof(cfg, zabbix)},  {&zbxpush_opt_table, offsetof(cfg, zbxpush)},
+    {&dt_opt_table, offsetof(cfg, disk)},     {&lpipe_opt_table, offsetof(cfg, logs)},
+    {&envq_opt_table, offsetof(cfg, etcd)},   {NULL, 0},
 };
 
 const opt_row *cfg_find(const char *key)

@@ -24,6 +24,7 @@
 #include "disk/tracker.h"
 #include "logs/lpipe.h"
 #include "net/httpd.h"
+#include "release/env/envq.h"
 #include "util/buf.h"
 #include "util/config.h"
 #include "util/opt.h"
@@ -44,6 +45,7 @@ typedef struct cfg {
     zbxpush_opts zbxpush;   /* zabbix_active, zabbix_host, zabbix_active_* (agent/zbxpush_opt.c) */
     dt_opts disk;           /* disk, disk_* (disk/dt_opt.c) */
     lpipe_opts logs;        /* logs, log_*, logs_*, only (logs/lpipe_opt.c) */
+    envq_opts etcd;         /* etcd_endpoints, etcd_prefix, etcd_* (release/env/envq_opt.c) */
 } cfg;
 
 extern const opt_table agent_opt_table;

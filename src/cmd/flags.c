@@ -69,7 +69,18 @@ int cmd_config_flag(cfg *c, int argc, char **argv, int *i)
             return 1;
         }
     }
-    const char *v = cmd_flag_value("--config", argc, argv, i);
+    /* --etcd URL[,URL...]: the short spelling of --etcd-endpoints */
+    const char *v = cmd_flag_value("--etcd", argc, argv, i);
+    if (v) {
+        char err[512];
+        const opt_row *r = cfg_find("etcd_endpoints");
+        if (!*v || opt_set(r, cfg_base(c, r), v, err, sizeof(err)) < 0) {
+            fprintf(stderr, "berth: %s\n", *v ? err : "option '--etcd' needs a value");
+            return -1;
+        }
+        return 1;
+    }
+    v = cmd_flag_value("--config", argc, argv, i);
     if (v) {
         if (!*v) {
             fprintf(stderr, "berth: option '--config' needs a value\n");

@@ -270,7 +270,7 @@ static void t_docs_are_current(void **st)
         buf_free(&want);
         regions++;
     }
-    assert_int_equal(regions, 2);
+    assert_int_equal(regions, 3); /* main, logs, etcd */
     buf_free(&doc);
 }
 

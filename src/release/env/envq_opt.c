@@ -120,4 +120,4 @@ static const opt_row rows[] = {
      .doc = "bound of each etcd request (100ms to 10m), per endpoint"},
 };
 
-const opt_table envq_opt_table = {"etcd", "main", rows, OPT_NROWS(rows)};
+const opt_table envq_opt_table = {"etcd", "etcd", rows, OPT_NROWS(rows)};
