@@ -144,6 +144,20 @@ static int layer_path(const char *prefix, const char *layer, const char *key, ch
     return rc;
 }
 
+/* The changes of a write, as its journal record and --json show them:
+ * which key of which layer, put or deleted; never the value. */
+static void put_changes(buf *b, const envq_change *ch, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        buf_puts(b, i ? ",{\"layer\":" : "{\"layer\":");
+        put_str(b, ch[i].layer);
+        buf_puts(b, ",\"key\":");
+        put_str(b, ch[i].key);
+        buf_printf(b, ",\"op\":\"%s\",\"secret\":%s}", ch[i].value ? "put" : "delete",
+                   ch[i].secret ? "true" : "false");
+    }
+}
+
 /* The journal record of a write: who, when, what keys; never a value. */
 static void journal_record(const envq_change *ch, size_t n, const char *action, buf *val, char *key,
                            size_t keylen, const char *prefix)
@@ -168,14 +182,7 @@ static void journal_record(const envq_change *ch, size_t n, const char *action, 
     buf_printf(val, ",\"uid\":%u,\"pid\":%ld,\"action\":", (unsigned)geteuid(), (long)getpid());
     put_str(val, action);
     buf_puts(val, ",\"changes\":[");
-    for (size_t i = 0; i < n; i++) {
-        buf_puts(val, i ? ",{\"layer\":" : "{\"layer\":");
-        put_str(val, ch[i].layer);
-        buf_puts(val, ",\"key\":");
-        put_str(val, ch[i].key);
-        buf_printf(val, ",\"op\":\"%s\",\"secret\":%s}", ch[i].value ? "put" : "delete",
-                   ch[i].secret ? "true" : "false");
-    }
+    put_changes(val, ch, n);
     buf_puts(val, "]}");
 }
 
@@ -204,12 +211,10 @@ int envq_write(etcd *c, const char *prefix, const envq_change *ch, size_t n, con
         if (rc < 0)
             goto out;
         for (size_t j = 0; j < nops; j++)
-            if (ops[j].type != ETCD_OP_PUT || strcmp(ops[j].key, paths[nops]) == 0) {
-                if (strcmp(ops[j].key, paths[nops]) == 0) {
-                    snprintf(err, errlen, "%s: named twice in one write", ch[i].key);
-                    rc = -EINVAL;
-                    goto out;
-                }
+            if (strcmp(ops[j].key, paths[nops]) == 0) {
+                snprintf(err, errlen, "%s: named twice in one write", ch[i].key);
+                rc = -EINVAL;
+                goto out;
             }
         if (ch[i].value && ch[i].len > ETCD_MAX_VALUE) {
             snprintf(err, errlen, "%s: value of %zu bytes, at most %u", ch[i].key, ch[i].len,
@@ -410,7 +415,7 @@ int envq_history(etcd *c, const char *prefix, const char *app, const char *env, 
         }
         if (rc == -ETIMEDOUT && (!h.stop_rev || h.n == 0))
             rc = 0; /* the replay ended: the key is deleted now, or has no history kept */
-        if (rc < 0 && rc != 1) {
+        if (rc < 0) {
             envq_versions_free(h.v, h.n);
             envq_versions_free(all.v, all.n);
             goto out_now;
@@ -640,14 +645,7 @@ void envq_changes_json(const envq_change *ch, size_t n, const char *action, int 
     put_str(out, action);
     buf_printf(out, ",\"dry_run\":%s,\"revision\":%lld,\"changes\":[", dry_run ? "true" : "false",
                (long long)revision);
-    for (size_t i = 0; i < n; i++) {
-        buf_puts(out, i ? ",{\"layer\":" : "{\"layer\":");
-        put_str(out, ch[i].layer);
-        buf_puts(out, ",\"key\":");
-        put_str(out, ch[i].key);
-        buf_printf(out, ",\"op\":\"%s\",\"secret\":%s}", ch[i].value ? "put" : "delete",
-                   ch[i].secret ? "true" : "false");
-    }
+    put_changes(out, ch, n);
     buf_puts(out, "]}\n");
 }
 

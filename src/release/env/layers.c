@@ -59,15 +59,17 @@ static void show(const char *s, size_t n, char *out, size_t outlen)
     out[o < outlen ? o : outlen - 1] = '\0';
 }
 
+/* The message's rendering of the input (show) is made only on the error
+ * paths: resolve validates every key it reads. */
 static int key_validn(const char *key, size_t n, char *err, size_t errlen)
 {
     char s[200];
-    show(key, n, s, sizeof(s));
     if (n == 0) {
         snprintf(err, errlen, "KEY '': empty");
         return -EINVAL;
     }
     if (n > ENVL_KEY_MAX) {
+        show(key, n, s, sizeof(s));
         snprintf(err, errlen, "KEY '%s': longer than %u bytes", s, ENVL_KEY_MAX);
         return -EINVAL;
     }
@@ -76,6 +78,7 @@ static int key_validn(const char *key, size_t n, char *err, size_t errlen)
         int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' ||
                  (i > 0 && c >= '0' && c <= '9');
         if (!ok) {
+            show(key, n, s, sizeof(s));
             snprintf(err, errlen,
                      "KEY '%s': want an environment variable name, [A-Za-z_][A-Za-z0-9_]*", s);
             return -EINVAL;
@@ -92,12 +95,12 @@ int envl_key_valid(const char *key, char *err, size_t errlen)
 static int name_validn(const char *what, const char *name, size_t n, char *err, size_t errlen)
 {
     char s[200];
-    show(name, n, s, sizeof(s));
     if (n == 0) {
         snprintf(err, errlen, "%s '': empty", what);
         return -EINVAL;
     }
     if (n > ENVL_NAME_MAX) {
+        show(name, n, s, sizeof(s));
         snprintf(err, errlen, "%s '%s': longer than %u bytes", what, s, ENVL_NAME_MAX);
         return -EINVAL;
     }
@@ -105,6 +108,7 @@ static int name_validn(const char *what, const char *name, size_t n, char *err, 
         char c = name[i];
         int alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
         if (!alnum && !(i > 0 && (c == '_' || c == '.' || c == '-'))) {
+            show(name, n, s, sizeof(s));
             snprintf(err, errlen, "%s '%s': want [A-Za-z0-9] then [A-Za-z0-9_.-]", what, s);
             return -EINVAL;
         }
