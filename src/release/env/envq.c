@@ -194,7 +194,7 @@ int envq_write(etcd *c, const char *prefix, const envq_change *ch, size_t n, con
         return -EINVAL;
     }
     if (n > ENVQ_MAX_CHANGES) {
-        snprintf(err, errlen, "%zu keys in one write, at most %u (etcd's transaction limit)", n,
+        snprintf(err, errlen, "%zu keys in one write, at most %d (etcd's transaction limit)", n,
                  ENVQ_MAX_CHANGES);
         return -E2BIG;
     }
@@ -237,9 +237,11 @@ int envq_write(etcd *c, const char *prefix, const envq_change *ch, size_t n, con
             int dup = 0;
             for (size_t j = 0; j < nops; j++)
                 dup |= strcmp(ops[j].key, paths[nops]) == 0;
-            if (!dup) /* etcd refuses a txn that puts one key twice */
-                ops[nops++] = (etcd_op){
+            if (!dup) { /* etcd refuses a txn that puts one key twice */
+                ops[nops] = (etcd_op){
                     .type = ETCD_OP_PUT, .key = paths[nops], .value = "1", .value_len = 1};
+                nops++;
+            }
         }
     }
     journal_record(ch, n, action, &jv, paths[nops], ENVL_PATH_MAX, prefix);
