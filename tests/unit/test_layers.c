@@ -426,7 +426,6 @@ static void test_sha256(void **state)
     static const char want[] = "beb5f2519a8d4a22ff19d6b4ba05806c75710dc1ad7e2ef37ee1d1a950d4b074";
     etcd_kv kv[] = {
         KV(P "/env/app/web/B", "2"), KV(P "/env/global/B", "shadowed"), KV(P "/env/global/A", "1"),
-        KV(P "/secret/B", ""), /* marks do not change the digest */
     };
     fix_revs(kv, N(kv));
     envl_set s;
@@ -444,6 +443,34 @@ static void test_sha256(void **state)
     assert_int_equal(envl_resolve(P, "web", NULL, NULL, kv, N(kv), 1, &s, err, sizeof(err)), 0);
     assert_string_not_equal(s.sha256, want);
     envl_sha256("A=1\nB=3\n", 8, hex);
+    assert_string_equal(s.sha256, hex);
+    envl_set_clear(&s);
+}
+
+/* A secret's value never enters the digest (a label docker inspect shows):
+ * its revision does, so a new value still changes it. */
+static void test_sha256_secret(void **state)
+{
+    (void)state;
+    etcd_kv kv[] = {
+        KV(P "/env/global/A", "1"),
+        KV(P "/env/app/web/B", "hunter2"),
+        KV(P "/secret/B", ""),
+    };
+    fix_revs(kv, N(kv)); /* B's mod_rev is 101 */
+    envl_set s;
+    char err[256], hex[65];
+    assert_int_equal(envl_resolve(P, "web", NULL, NULL, kv, N(kv), 1, &s, err, sizeof(err)), 0);
+    envl_sha256("A=1\nB=(secret rev 101)\n", 23, hex);
+    assert_string_equal(s.sha256, hex);
+    envl_sha256("A=1\nB=hunter2\n", 14, hex);
+    assert_string_not_equal(s.sha256, hex);
+    envl_set_clear(&s);
+
+    /* Same value written again at another revision: another digest. */
+    kv[1].mod_rev = 200;
+    assert_int_equal(envl_resolve(P, "web", NULL, NULL, kv, N(kv), 1, &s, err, sizeof(err)), 0);
+    envl_sha256("A=1\nB=(secret rev 200)\n", 23, hex);
     assert_string_equal(s.sha256, hex);
     envl_set_clear(&s);
 }
@@ -926,7 +953,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_precedence),   cmocka_unit_test(test_many_keys_sorted),
         cmocka_unit_test(test_parse_key),    cmocka_unit_test(test_bad_kept),
-        cmocka_unit_test(test_secret),       cmocka_unit_test(test_sha256),
+        cmocka_unit_test(test_secret),       cmocka_unit_test(test_sha256), cmocka_unit_test(test_sha256_secret),
         cmocka_unit_test(test_value_env_ok), cmocka_unit_test(test_explain),
         cmocka_unit_test(test_diff),         cmocka_unit_test(test_layer_parse_format),
         cmocka_unit_test(test_key_builders), cmocka_unit_test(test_valid),

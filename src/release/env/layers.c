@@ -567,7 +567,14 @@ int envl_resolve(const char *prefix, const char *app, const char *env, const cha
         e->n_shadowed = j - i;
         buf_puts(&lines, e->key);
         buf_putc(&lines, '=');
-        buf_append(&lines, e->value, e->value_len);
+        /* The digest goes into a container label, which `docker inspect`
+         * shows: a secret's value in it would let anyone who can read the
+         * label test guesses of a weak password offline. Its revision
+         * (unique in the store) changes when the value does. */
+        if (e->secret)
+            buf_printf(&lines, "(secret rev %lld)", (long long)e->mod_rev);
+        else
+            buf_append(&lines, e->value, e->value_len);
         buf_putc(&lines, '\n');
         i = j + 1;
     }

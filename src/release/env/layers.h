@@ -111,7 +111,9 @@ typedef struct envl_set {
     envl_entry *e; /* sorted by key (strcmp) */
     size_t n;
     int64_t revision;  /* the revision the kvs were read at */
-    char sha256[65];   /* hex sha256 of the sorted "KEY=VALUE\n" lines */
+    char sha256[65];   /* hex sha256 of the sorted "KEY=VALUE\n" lines, a
+                        * secret's VALUE being "(secret rev <mod_rev>)" so
+                        * the digest (a label) reveals nothing of it */
     envl_problem *bad; /* keys skipped */
     size_t n_bad;
 } envl_set;
