@@ -22,6 +22,8 @@ static void usage(FILE *f)
                "  services  what listens in each container, probed from inside its network\n"
                "            namespace\n"
                "  df        disk used by each container: writable layer, volumes, logs\n"
+               "  env       the layered configuration in etcd: show, explain, diff, history,\n"
+               "            set, unset, import, export, rollback\n"
                "  version   print the version\n"
                "  help      this text\n"
                "\n"
@@ -54,6 +56,8 @@ int main(int argc, char **argv)
         rc = cmd_services(argc - 1, argv + 1);
     else if (strcmp(cmd, "df") == 0)
         rc = cmd_df(argc - 1, argv + 1);
+    else if (strcmp(cmd, "env") == 0)
+        rc = cmd_env(argc - 1, argv + 1);
     else {
         fprintf(stderr, "berth: unknown command '%s'\n\n", cmd);
         usage(stderr);

@@ -13,6 +13,7 @@ int cmd_top(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_services(int argc, char **argv);
 int cmd_df(int argc, char **argv);
+int cmd_env(int argc, char **argv);
 
 /* If argv[*i] is "--name VALUE" or "--name=VALUE", returns VALUE (advancing
  * *i past it), "" when the value is missing (error printed); else NULL. */

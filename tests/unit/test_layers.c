@@ -425,7 +425,9 @@ static void test_sha256(void **state)
     /* printf 'A=1\nB=2\n' | sha256sum */
     static const char want[] = "beb5f2519a8d4a22ff19d6b4ba05806c75710dc1ad7e2ef37ee1d1a950d4b074";
     etcd_kv kv[] = {
-        KV(P "/env/app/web/B", "2"), KV(P "/env/global/B", "shadowed"), KV(P "/env/global/A", "1"),
+        KV(P "/env/app/web/B", "2"),
+        KV(P "/env/global/B", "shadowed"),
+        KV(P "/env/global/A", "1"),
     };
     fix_revs(kv, N(kv));
     envl_set s;
@@ -951,13 +953,21 @@ static void test_import_json(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_precedence),   cmocka_unit_test(test_many_keys_sorted),
-        cmocka_unit_test(test_parse_key),    cmocka_unit_test(test_bad_kept),
-        cmocka_unit_test(test_secret),       cmocka_unit_test(test_sha256), cmocka_unit_test(test_sha256_secret),
-        cmocka_unit_test(test_value_env_ok), cmocka_unit_test(test_explain),
-        cmocka_unit_test(test_diff),         cmocka_unit_test(test_layer_parse_format),
-        cmocka_unit_test(test_key_builders), cmocka_unit_test(test_valid),
-        cmocka_unit_test(test_layers_for),   cmocka_unit_test(test_import_env),
+        cmocka_unit_test(test_precedence),
+        cmocka_unit_test(test_many_keys_sorted),
+        cmocka_unit_test(test_parse_key),
+        cmocka_unit_test(test_bad_kept),
+        cmocka_unit_test(test_secret),
+        cmocka_unit_test(test_sha256),
+        cmocka_unit_test(test_sha256_secret),
+        cmocka_unit_test(test_value_env_ok),
+        cmocka_unit_test(test_explain),
+        cmocka_unit_test(test_diff),
+        cmocka_unit_test(test_layer_parse_format),
+        cmocka_unit_test(test_key_builders),
+        cmocka_unit_test(test_valid),
+        cmocka_unit_test(test_layers_for),
+        cmocka_unit_test(test_import_env),
         cmocka_unit_test(test_import_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

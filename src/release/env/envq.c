@@ -77,7 +77,18 @@ static int read_layers(etcd *c, const char *prefix, const char *app, const char 
         return -ENAMETOOLONG;
     }
     keys[n] = paths[n];
-    *nr = n + 1;
+    /* A layer's path is a prefix of the layers nested under it (env/E holds
+     * env/E/dc/D/...): read the outer one only, or its keys would come
+     * twice. envl_resolve keeps the layers that apply. */
+    size_t k = 0;
+    for (size_t i = 0; i <= n; i++) {
+        int nested = 0;
+        for (size_t j = 0; j < n && !nested; j++)
+            nested = j != i && strncmp(keys[i], keys[j], strlen(keys[j])) == 0;
+        if (!nested)
+            keys[k++] = keys[i];
+    }
+    *nr = k;
     rc = etcd_get_many(c, keys, NULL, *nr, rev, ranges, revision, err, errlen);
     if (rc < 0)
         return rc;
@@ -173,9 +184,9 @@ static void journal_record(const envq_change *ch, size_t n, const char *action, 
             *p = '_';
     snprintf(key, keylen, "%s/journal/env/%019lld-%s-%ld", prefix, ns, host, (long)getpid());
     struct passwd *pw = getpwuid(geteuid());
-    buf_puts(val, "{\"time\":");
+    buf_puts(val, "{\"time\":\"");
     jsonw_time(val, ns);
-    buf_puts(val, ",\"host\":");
+    buf_puts(val, "\",\"host\":");
     put_str(val, host);
     buf_puts(val, ",\"user\":");
     put_str(val, pw && pw->pw_name ? pw->pw_name : "");
@@ -288,6 +299,12 @@ int envq_unset(etcd *c, const char *prefix, const char *layer, const char *key, 
     return rc;
 }
 
+static int layer_same(const envl_layer *a, const envl_layer *b)
+{
+    return a->kind == b->kind && strcmp(a->app, b->app) == 0 && strcmp(a->env, b->env) == 0 &&
+           strcmp(a->dc, b->dc) == 0;
+}
+
 int envq_layer_read(etcd *c, const char *prefix, const char *layer, int64_t rev, etcd_range *out,
                     char *err, size_t errlen)
 {
@@ -300,7 +317,23 @@ int envq_layer_read(etcd *c, const char *prefix, const char *layer, int64_t rev,
         snprintf(err, errlen, "key too long");
         return -ENAMETOOLONG;
     }
-    return etcd_get(c, path, 1, rev, 0, out, err, errlen);
+    if ((rc = etcd_get(c, path, 1, rev, 0, out, err, errlen)) < 0)
+        return rc;
+    /* The layer's path is a prefix of the layers nested under it (app/A
+     * holds app/A/env/E/...): keep the layer's own keys only. */
+    char name[ENVL_KEY_MAX + 1], why[256];
+    size_t k = 0;
+    for (size_t i = 0; i < out->n; i++) {
+        envl_layer got;
+        if (envl_parse_key(prefix, out->kvs[i].key, &got, name, sizeof(name), why, sizeof(why)) ==
+                1 &&
+            layer_same(&got, &l))
+            out->kvs[k++] = out->kvs[i];
+        else
+            etcd_kv_clear(&out->kvs[i]);
+    }
+    out->n = k;
+    return 0;
 }
 
 /* ---- history ---- */

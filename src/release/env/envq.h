@@ -73,7 +73,8 @@ int envq_set(etcd *c, const char *prefix, const char *layer, const char *key, co
 int envq_unset(etcd *c, const char *prefix, const char *layer, const char *key, int64_t *deleted,
                int64_t *revision, char *err, size_t errlen);
 
-/* The keys of one layer (not merged) at rev (0 = latest), sorted. */
+/* The keys of one layer (not merged) at rev (0 = latest), sorted: its own
+ * valid keys only, not those of the layers nested under its path. */
 int envq_layer_read(etcd *c, const char *prefix, const char *layer, int64_t rev, etcd_range *out,
                     char *err, size_t errlen);
 
