@@ -39,6 +39,8 @@
 #define ENV_EXIT_USAGE 2
 #define ENV_EXIT_ETCD  3
 
+#define ENV_HELP -1 /* --help was printed: exit 0 */
+
 #define ENV_MAX_ARGS 256
 
 typedef struct env_args {
@@ -103,7 +105,7 @@ static int parse_i64(const char *s, int64_t *out)
     return 0;
 }
 
-/* Returns 0, or the exit status of a bad argument (printed). */
+/* Returns 0, ENV_HELP, or the exit status of a bad argument (printed). */
 static int parse_args(const char *verb, cfg *c, int argc, char **argv, env_args *a)
 {
     int i = 0, r;
@@ -111,7 +113,7 @@ static int parse_args(const char *verb, cfg *c, int argc, char **argv, env_args 
         const char *arg = argv[i], *v;
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             usage(stdout);
-            exit(0);
+            return ENV_HELP;
         } else if (strcmp(arg, "--json") == 0)
             a->json = 1;
         else if (strcmp(arg, "--reveal") == 0)
@@ -906,8 +908,10 @@ int cmd_env(int argc, char **argv)
     cfg *c = xcalloc(1, sizeof(*c)); /* large: not on the stack */
     env_args a = {0};
     int st = cmd_args_begin(c, argc, argv) < 0 ? ENV_EXIT_USAGE : parse_args("", c, argc, argv, &a);
-    if (st)
+    if (st) {
+        st = st == ENV_HELP ? 0 : st;
         goto out;
+    }
     const char *verb = a.npos ? a.pos[0] : "";
     if (strcmp(verb, "help") == 0) {
         usage(stdout);
