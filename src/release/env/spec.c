@@ -412,21 +412,22 @@ static const char *suggest(const char *key, const char *const *known)
             for (size_t k = 0; known[k]; k++)
                 if (!strcmp(known[k], alias[i][1]))
                     return known[k];
-    const char *best = NULL;
+    const char *best = NULL, *prefix = NULL;
     size_t bestd = 3;
     size_t kl = strlen(key);
     for (size_t k = 0; known[k]; k++) {
         size_t l = strlen(known[k]);
         size_t shorter = l < kl ? l : kl;
-        if (shorter >= 4 && !strncmp(key, known[k], shorter))
-            return known[k];
+        if (!prefix && shorter >= 4 && !strncmp(key, known[k], shorter))
+            prefix = known[k];
         size_t d = edit_distance(key, known[k]);
         if (d < bestd && d < l / 2 + 1) {
             best = known[k];
             bestd = d;
         }
     }
-    return best;
+    /* a near miss ("hostip") before a shared prefix ("healthcheck") */
+    return best ? best : prefix;
 }
 
 static int check_fields(vctx *c, const char *path, const json_t *o, const char *const *known)
@@ -790,9 +791,11 @@ static int check_cap(vctx *c, const char *path, const json_t *v, char **s)
 {
     char gb[96];
     char *cap = *s;
-    if (!strncasecmp(cap, "CAP_", 4))
-        memmove(cap, cap + 4, strlen(cap + 4) + 1);
     size_t n = strlen(cap);
+    if (n >= 4 && !strncasecmp(cap, "CAP_", 4)) {
+        n -= 4;
+        memmove(cap, cap + 4, n + 1);
+    }
     if (n == 0 || n > 64)
         goto bad;
     for (size_t i = 0; i < n; i++) {
@@ -966,6 +969,13 @@ static int port_one(vctx *c, const char *path, const json_t *v, spec_port *p)
     snprintf(p->host_ip, sizeof(p->host_ip), "127.0.0.1");
     if (json_is_string(v))
         return port_short(c, path, v, p);
+    if (json_is_integer(v)) {
+        /* "- 80" in YAML: the container port, not published */
+        if (json_integer_value(v) < 1 || json_integer_value(v) > 65535)
+            return fail(c, path, "want a port 1-65535, got %s", GOT(v));
+        p->container = (uint16_t)json_integer_value(v);
+        return 0;
+    }
     if (!json_is_object(v))
         return fail(c, path, "want an object or a string like '8080:80', got %s", GOT(v));
     if ((rc = check_fields(c, path, v, known)) < 0)
