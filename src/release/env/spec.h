@@ -6,7 +6,8 @@
  * struct out; every error names the field ("ports[1].host: want a port
  * 1-65535, got 'x'"); unknown fields are refused. Fuzzed
  * (fuzz/fuzz_spec.c). The format, every field and its default:
- * docs/env.md.
+ * docs/env.md (for now docs/spec-format.md). A present list is never NULL,
+ * even when empty (env_keys [] is not env_keys absent).
  *
  * Secure defaults: no_new_privileges on; published ports on 127.0.0.1
  * unless host_ip says otherwise; the user is the spec's, else the image's
@@ -44,7 +45,8 @@ typedef struct spec_file {
     char *name;     /* file name, no '/' */
     char *template; /* tmpl.h syntax; NULL when key is set */
     char *key;      /* the file is this key's raw value */
-    unsigned mode;  /* default 0444 (0400 on the secrets tmpfs) */
+    unsigned mode;  /* 0 = not written: runplan's default, 0444 (0400 on
+                     * the secrets tmpfs); else 0001-0777 */
 } spec_file;
 
 typedef struct spec_kv {
