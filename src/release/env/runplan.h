@@ -74,6 +74,8 @@ typedef struct runplan_key {
 typedef struct runplan {
     char *name;
     char *user;      /* "uid:gid" or a name; what the container runs as */
+    long uid, gid;   /* user's numbers, -1 when it is a name (secret files
+                      * need numbers: they are owned by it, mode 0400) */
     buf create_body; /* JSON for POST /containers/create?name= */
     runplan_file *files;
     size_t n_files;
