@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -191,20 +192,26 @@ static void check_set(const envl_set *s, const envl_layer *ls, size_t nl, const 
                 abort();
         envl_entries_free(x, nx);
     }
-    /* the digest covers the sorted KEY=VALUE lines */
+    /* the digest covers the sorted KEY=VALUE lines, a secret's value
+     * replaced by its revision */
     size_t len = 0;
     for (size_t i = 0; i < s->n; i++)
-        len += strlen(s->e[i].key) + s->e[i].value_len + 2;
+        len += strlen(s->e[i].key) + s->e[i].value_len + 48;
     char *lines = malloc(len + 1), *p = lines;
     for (size_t i = 0; i < s->n; i++) {
         size_t kl = strlen(s->e[i].key);
         memcpy(p, s->e[i].key, kl);
         p += kl;
         *p++ = '=';
-        memcpy(p, s->e[i].value, s->e[i].value_len);
-        p += s->e[i].value_len;
+        if (s->e[i].secret) {
+            p += sprintf(p, "(secret rev %lld)", (long long)s->e[i].mod_rev);
+        } else {
+            memcpy(p, s->e[i].value, s->e[i].value_len);
+            p += s->e[i].value_len;
+        }
         *p++ = '\n';
     }
+    len = (size_t)(p - lines);
     char hex[65];
     envl_sha256(lines, len, hex);
     if (strcmp(hex, s->sha256) != 0)
