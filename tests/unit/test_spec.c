@@ -298,6 +298,14 @@ static void test_defaults(void **state)
     spec_clear(&s);
     spec_clear(&e);
 
+    /* a byte order mark before JSON or YAML */
+    parse_ok("\xef\xbb\xbf {\"image\": \"nginx\"}", &s);
+    assert_string_equal(s.image, "nginx");
+    spec_clear(&s);
+    parse_ok("\xef\xbb\xbfimage: nginx\n", &s);
+    assert_string_equal(s.image, "nginx");
+    spec_clear(&s);
+
     /* an empty list is kept apart from an absent one */
     parse_ok("image: nginx\nenv_keys: []\n", &s);
     assert_non_null(s.env_keys);

@@ -1512,9 +1512,9 @@ int spec_parse(const char *buf, size_t len, app_spec *out, char *err, size_t err
         snprintf(err, errlen, "spec: %zu bytes, at most %u", len, SPEC_MAX_BYTES);
         return -EINVAL;
     }
-    size_t i = 0;
+    size_t i = 0, bom = 0;
     if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
-        i = 3; /* a UTF-8 byte order mark, as editors on Windows write */
+        i = bom = 3; /* a UTF-8 byte order mark, as editors on Windows write */
     while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
         i++;
     if (i == len) {
@@ -1526,7 +1526,7 @@ int spec_parse(const char *buf, size_t len, app_spec *out, char *err, size_t err
     int rc;
     if (buf[i] == '{') {
         json_error_t je;
-        root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+        root = json_loadb(buf + bom, len - bom, JSON_REJECT_DUPLICATES, &je);
         if (!root) {
             snprintf(err, errlen, "spec: line %d column %d: %s", je.line, je.column, je.text);
             return -EINVAL;
